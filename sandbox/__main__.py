@@ -1,0 +1,7 @@
+"""`python -m sandbox` is the `mpc-sandbox` command."""
+
+import sys
+
+from sandbox.cli import main
+
+sys.exit(main())

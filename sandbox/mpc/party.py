@@ -1,0 +1,207 @@
+"""One MPC party, run as its own OS process by the runner (the only module that imports MPyC).
+
+    python -m sandbox.mpc.party --plan PLAN.json -M m -I i -P 127.0.0.1:p0 ... -P 127.0.0.1:pm-1 -T t
+
+The plan names this party's own CSV file only; the party prepares its inputs in the clear, checks
+them, and then takes part in the protocol. Every message it sends or receives, every share it holds
+and every output opened to it goes into its transcript (JSON lines). The result goes to a JSON file.
+
+Failure behaviour: if a peer's connection drops before shutdown, or the plan's timeout passes, the
+party exits at once with a one-line `PARTY-ERROR:` on stderr, so that nothing hangs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+EXIT_INPUT = 3
+EXIT_PEER_LOST = 4
+EXIT_TIMEOUT = 5
+EXIT_ERROR = 6
+
+
+def _fail(code: int, message: str) -> None:
+    sys.stderr.write(f"PARTY-ERROR: {message}\n")
+    sys.stderr.flush()
+    os._exit(code)
+
+
+class PartyContext:
+    """What a protocol needs: own inputs, parameters, and the transcript."""
+
+    def __init__(self, mpc: Any, plan: dict[str, Any], inputs: dict[str, Any], recorder: Any) -> None:
+        self.mpc = mpc
+        self.plan = plan
+        self.inputs = inputs
+        self.recorder = recorder
+        self.pid: int = plan["pid"]
+        self.m: int = len(plan["orgs"])
+        self.t: int = mpc.threshold
+        self.orgs: list[str] = plan["orgs"]
+        self.cells: list[str] = plan["cells"]
+        self.params: dict[str, Any] = plan["params"]
+        self.min_cell: int = int(plan["params"].get("min_cell", 0))
+        self.bit_length: int = int(plan.get("bit_length", 32))
+        self.timings: dict[str, dict[str, float]] = {}
+
+    def start(self, modulus: int) -> None:
+        self.recorder.write("start", org=self.orgs[self.pid], orgs=self.orgs, m=self.m, t=self.t,
+                            modulus=str(modulus), computation=self.plan["computation"])
+        for label, values in self.inputs.items():
+            self.recorder.values("own_input", label, values if isinstance(values, list) else [values])
+
+    @contextmanager
+    def phase(self, name: str):
+        w0, c0 = time.perf_counter(), time.process_time()
+        self.recorder.write("phase", name=name, state="begin")
+        yield
+        self.timings[name] = {"wall": time.perf_counter() - w0, "cpu": time.process_time() - c0}
+        self.recorder.write("phase", name=name, state="end", **self.timings[name])
+
+    async def record_shares(self, label: str, shared: list[Any]) -> None:
+        """Log the field elements this party holds for each owner's secret-shared vector."""
+        for owner, vec in enumerate(shared):
+            held = await self.mpc.gather(vec)
+            values = _field_values(held)
+            self.recorder.values("shares", label, values, owner=owner, owner_org=self.orgs[owner])
+
+    def record_opened(self, label: str, values: Any) -> None:
+        self.recorder.write("opened", label=label, values=values)
+
+
+def _field_values(held: Any) -> list[int]:
+    """Field elements (list or array) as Python ints."""
+    if hasattr(held, "value") and not isinstance(held, list):  # a finite-field array
+        return [int(v) for v in held.value.reshape(-1).tolist()]
+    return [int(getattr(h, "value", h)) for h in held]
+
+
+def _install_hooks(mpc: Any, recorder: Any, listen_host: str, state: dict[str, bool]) -> None:
+    """Observe MPyC's message layer without changing the protocol; bind to listen_host; fail fast."""
+    send, receive = mpc._send_message, mpc._receive_message
+
+    def logged_send(peer_pid: int, data: bytes) -> None:
+        recorder.message("sent", peer_pid, mpc._program_counter[0], data)
+        send(peer_pid, data)
+
+    def logged_receive(peer_pid: int):
+        pc = mpc._program_counter[0]
+        payload = receive(peer_pid)
+        if isinstance(payload, bytes):
+            recorder.message("received", peer_pid, pc, payload)
+        else:
+            payload.add_done_callback(
+                lambda f: None if f.cancelled() else recorder.message("received", peer_pid, pc, f.result())
+            )
+        return payload
+
+    mpc._send_message, mpc._receive_message = logged_send, logged_receive
+
+    loop = mpc._loop
+    create_server = loop.create_server
+
+    async def bound_create_server(factory, *args, **kwargs):
+        kwargs.setdefault("host", listen_host)
+        return await create_server(factory, *args, **kwargs)
+
+    loop.create_server = bound_create_server
+
+    from mpyc import asyncoro
+
+    def connection_lost(self, exc):
+        if not state["shutdown"]:
+            peer = getattr(self, "peer_pid", None)
+            who = f"party {peer}" if peer is not None else "a peer"
+            _fail(EXIT_PEER_LOST, f"lost the connection to {who} during the computation ({exc or 'closed'})")
+        self.runtime.unset_protocol(self.peer_pid)
+
+    asyncoro.MessageExchanger.connection_lost = connection_lost
+
+
+def _watchdog(seconds: float) -> None:
+    def expire() -> None:
+        _fail(EXIT_TIMEOUT, f"no result after {seconds:.0f} s; giving up")
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--plan", required=True)
+    ours, rest = parser.parse_known_args()
+    sys.argv = [sys.argv[0], *rest]  # leave only MPyC's own flags for its import-time parser
+
+    plan = json.loads(Path(ours.plan).read_text(encoding="utf-8"))
+    _watchdog(float(plan.get("timeout", 120)))
+
+    from sandbox.mpc import computations
+    from sandbox.mpc.inputs import InputError, check_range, read_own_records
+    from sandbox.mpc.transcript import Recorder
+
+    try:
+        comp = computations.get(plan["computation"])
+        df = read_own_records(plan["csv"])
+        inputs = comp.local_inputs(df, plan["params"])
+        limit = 1 << int(plan.get("input_bits", 20))
+        check_range(inputs, low=0, high=limit, source=Path(plan["csv"]).name)
+    except (InputError, computations.ComputationError) as exc:
+        _fail(EXIT_INPUT, str(exc))
+
+    recorder = Recorder(plan["transcript"], party=plan["pid"])
+    state = {"shutdown": False}
+
+    from mpyc.runtime import mpc  # noqa: E402  (import-time side effects: only here, in the party)
+
+    mpc.logging(False)
+    _install_hooks(mpc, recorder, plan.get("listen_host", "127.0.0.1"), state)
+    protocol = importlib.import_module(f"sandbox.mpc.protocols.{comp.protocol}")
+    ctx = PartyContext(mpc, plan, inputs, recorder)
+
+    async def session() -> dict[str, Any]:
+        await mpc.start()
+        t0 = time.perf_counter()
+        result = await protocol.run(mpc, ctx)
+        seconds = time.perf_counter() - t0
+        state["shutdown"] = True
+        await mpc.shutdown()
+        return {**result, "protocol_seconds": seconds}
+
+    try:
+        result = mpc.run(session())
+    except SystemExit:
+        raise
+    except BaseException as exc:  # report, never hang
+        _fail(EXIT_ERROR, f"{type(exc).__name__}: {exc}")
+    recorder.write("end", timings=ctx.timings, bytes_sent=dict(recorder.bytes_sent),
+                   bytes_received=dict(recorder.bytes_received), messages_sent=dict(recorder.messages_sent),
+                   rounds=recorder.rounds())
+    recorder.close()
+    out = {
+        **result,
+        "party": plan["pid"],
+        "org": plan["orgs"][plan["pid"]],
+        "timings": ctx.timings,
+        "bytes_sent": {str(k): v for k, v in recorder.bytes_sent.items()},
+        "bytes_received": {str(k): v for k, v in recorder.bytes_received.items()},
+        "messages_sent": {str(k): v for k, v in recorder.messages_sent.items()},
+        "rounds": recorder.rounds(),
+        "cpu_seconds": time.process_time(),
+    }
+    Path(plan["result"]).write_text(json.dumps(out), encoding="utf-8")
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,314 @@
+"""Run a computation with real MPyC parties: one OS process per organisation, talking over TCP.
+
+The runner never imports MPyC. For each job it
+1. picks free ports on 127.0.0.1 (so concurrent jobs never collide),
+2. writes one plan per party naming ONLY that party's own CSV,
+3. starts `python -m sandbox.mpc.party` once per organisation with explicit `-P 127.0.0.1:port`,
+4. watches the processes: a party that exits with an error or dies is named at once, the others are
+   stopped; past the timeout every party is stopped and the stalled one is named,
+5. collects results, per-party transcripts, timings, bytes and messages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sandbox.mpc import computations
+from sandbox.scenario import Scenario
+
+__all__ = ["MPCError", "RunResult", "default_threshold", "free_ports", "run_mpc", "run_plain"]
+
+POLL_SECONDS = 0.05
+
+
+class MPCError(RuntimeError):
+    """An MPC run failed; `party`/`org` name the party at fault when known."""
+
+    def __init__(self, message: str, *, party: int | None = None, org: str | None = None) -> None:
+        super().__init__(message)
+        self.party = party
+        self.org = org
+
+
+@dataclass
+class RunResult:
+    computation: str
+    backend: str
+    parties: list[str]
+    threshold: int
+    revealed: Any
+    suppressed: list[Any]
+    oracle: Any = None
+    oracle_suppressed: list[Any] | None = None
+    match: bool | None = None
+    seconds: float = 0.0
+    bytes_sent: dict[str, int] = field(default_factory=dict)
+    messages: dict[str, int] = field(default_factory=dict)
+    rounds: int = 0
+    timings: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    transcripts: dict[str, str] = field(default_factory=dict)
+    out_dir: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def default_threshold(m: int) -> int:
+    return (m - 1) // 2
+
+
+def free_ports(n: int) -> list[int]:
+    """n distinct free TCP ports on 127.0.0.1 (held open together while choosing)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def _params(scenario: Scenario, extra: dict[str, Any] | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"min_cell": scenario.disclosure.min_cell}
+    params.update(extra or {})
+    return params
+
+
+def _org_csv(data_dir: Path, org: str) -> Path:
+    path = data_dir / f"{org}.csv"
+    if not path.is_file():
+        raise MPCError(f"no data file for organisation {org!r}: {path} does not exist", org=org)
+    return path
+
+
+def run_plain(
+    scenario: Scenario, data_dir: str | Path, computation: str, *, params: dict[str, Any] | None = None,
+    orgs: list[str] | None = None,
+) -> dict[str, Any]:
+    """The plaintext reference ("oracle"): pool the files in the clear and compute the same figure."""
+    from sandbox.mpc.inputs import read_own_records
+
+    comp = computations.get(computation)
+    orgs = orgs or scenario.org_ids
+    frames = {o: read_own_records(_org_csv(Path(data_dir), o)) for o in orgs}
+    p = _params(scenario, params)
+    p["orgs"] = orgs
+    return comp.oracle(frames, p)
+
+
+def _validate_threshold(m: int, threshold: int | None) -> int:
+    if m < 3:
+        raise MPCError(
+            f"MPC with {m} organisation(s) gives no privacy here: Shamir secret sharing with an honest "
+            "majority needs at least 3 parties (add an independent third compute party)"
+        )
+    if m > 7:
+        raise MPCError(f"the sandbox runs 3 to 7 parties, not {m}")
+    t = default_threshold(m) if threshold is None else threshold
+    if not 1 <= t <= (m - 1) // 2:
+        raise MPCError(
+            f"threshold {t} is not valid for {m} parties: it must be between 1 and {(m - 1) // 2} "
+            "(a coalition of t parties learns nothing; multiplication needs 2t < m)"
+        )
+    return t
+
+
+def _describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+def _last_error(stderr_path: Path) -> str:
+    try:
+        lines = stderr_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    for line in reversed(lines):
+        if line.startswith("PARTY-ERROR: "):
+            return line[len("PARTY-ERROR: "):]
+    tail = [ln for ln in lines if ln.strip()]
+    return tail[-1] if tail else ""
+
+
+def _is_stopped(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] in {"T", "t"}
+
+
+def _stop_all(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            try:
+                p.kill()  # SIGKILL also ends a stopped (SIGSTOP) process
+            except ProcessLookupError:
+                pass
+    for p in procs:
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - the kernel did not reap in time
+            pass
+
+
+def run_mpc(
+    scenario: Scenario,
+    data_dir: str | Path,
+    computation: str,
+    *,
+    threshold: int | None = None,
+    orgs: list[str] | None = None,
+    params: dict[str, Any] | None = None,
+    out_dir: str | Path | None = None,
+    timeout: float = 120.0,
+    check: bool = True,
+    cancel: threading.Event | None = None,
+    progress: Any = None,
+) -> RunResult:
+    """Run `computation` with one real MPyC process per organisation and return the opened result.
+
+    With `check=True` the plaintext oracle is computed too and `match` says whether they agree.
+    Raises MPCError naming the party when a party fails, dies, stalls or the run is cancelled.
+    """
+    comp = computations.get(computation)
+    data_dir = Path(data_dir)
+    orgs = list(orgs or scenario.org_ids)
+    unknown = [o for o in orgs if o not in scenario.org_ids]
+    if unknown:
+        raise MPCError(f"organisation(s) not in scenario {scenario.name!r}: {', '.join(unknown)}")
+    m = len(orgs)
+    t = _validate_threshold(m, threshold)
+    csvs = [_org_csv(data_dir, o) for o in orgs]
+    p = _params(scenario, params)
+    p["orgs"] = orgs
+
+    keep = out_dir is not None
+    out = Path(out_dir) if keep else Path(tempfile.mkdtemp(prefix="mpc-sandbox-run-"))
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="mpc-sandbox-job-"))  # plans, results, logs: removed afterwards
+    ports = free_ports(m)
+    addresses = [arg for port in ports for arg in ("-P", f"127.0.0.1:{port}")]
+    procs: list[subprocess.Popen] = []
+    logs = []
+    start = time.perf_counter()
+    try:
+        for i, org in enumerate(orgs):
+            plan = {
+                "computation": computation,
+                "pid": i,
+                "orgs": orgs,
+                "csv": str(csvs[i].resolve()),
+                "cells": comp.cells(p),
+                "params": p,
+                "transcript": str((out / f"transcript-{i}-{org}.jsonl").resolve()),
+                "result": str((work / f"result-{i}.json").resolve()),
+                "timeout": timeout,
+                "listen_host": "127.0.0.1",
+            }
+            plan_path = work / f"plan-{i}.json"
+            plan_path.write_text(json.dumps(plan), encoding="utf-8")
+            err = (work / f"party-{i}.err").open("w")
+            logs.append(err)
+            cmd = [sys.executable, "-m", "sandbox.mpc.party", "--plan", str(plan_path),
+                   "-M", str(m), "-I", str(i), "-T", str(t), *addresses, "--no-log"]
+            procs.append(subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=err,
+                                          stdin=subprocess.DEVNULL, start_new_session=True))
+        if progress:
+            progress("parties started", 0.1)
+        _watch(procs, orgs, work, timeout=timeout, cancel=cancel)
+        seconds = time.perf_counter() - start
+        results = [json.loads((work / f"result-{i}.json").read_text()) for i in range(m)]
+    finally:
+        _stop_all(procs)
+        for fh in logs:
+            fh.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+    first = results[0]
+    if any(r["revealed"] != first["revealed"] for r in results[1:]):
+        raise MPCError("the parties opened different results; the run is invalid")
+    result = RunResult(
+        computation=computation,
+        backend="mpyc",
+        parties=orgs,
+        threshold=t,
+        revealed=first["revealed"],
+        suppressed=first.get("suppressed", []),
+        seconds=round(seconds, 3),
+        bytes_sent={orgs[i]: sum(r["bytes_sent"].values()) for i, r in enumerate(results)},
+        messages={orgs[i]: sum(r["messages_sent"].values()) for i, r in enumerate(results)},
+        rounds=max(r["rounds"] for r in results),
+        timings={orgs[i]: r["timings"] for i, r in enumerate(results)},
+        transcripts={o: str(out / f"transcript-{i}-{o}.jsonl") for i, o in enumerate(orgs)},
+        out_dir=str(out),
+    )
+    if check:
+        oracle = run_plain(scenario, data_dir, computation, params=params, orgs=orgs)
+        result.oracle = oracle["revealed"]
+        result.oracle_suppressed = oracle.get("suppressed", [])
+        result.match = result.revealed == result.oracle and result.suppressed == result.oracle_suppressed
+    if keep:
+        (out / "result.json").write_text(json.dumps(result.to_json(), indent=2), encoding="utf-8")
+    return result
+
+
+def _watch(procs: list[subprocess.Popen], orgs: list[str], work: Path, *, timeout: float,
+           cancel: threading.Event | None) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        codes = [p.poll() for p in procs]
+        if all(c == 0 for c in codes):
+            return
+        failed = [i for i, c in enumerate(codes) if c not in (None, 0)]
+        if failed:
+            # Prefer the party that failed on its own over those that only lost a peer.
+            from sandbox.mpc.party import EXIT_PEER_LOST
+
+            time.sleep(0.2)  # let simultaneous exits land so the culprit can be told apart
+            codes = [p.poll() for p in procs]
+            failed = [i for i, c in enumerate(codes) if c not in (None, 0)]
+            own = [i for i in failed if codes[i] != EXIT_PEER_LOST]
+            i = own[0] if own else failed[0]
+            reason = _last_error(work / f"party-{i}.err") or _describe_exit(codes[i])
+            if codes[i] < 0:
+                reason = f"the process died ({_describe_exit(codes[i])})"
+            _stop_all(procs)
+            raise MPCError(f"party {i} ({orgs[i]}) failed: {reason}", party=i, org=orgs[i])
+        if cancel is not None and cancel.is_set():
+            _stop_all(procs)
+            raise MPCError("the run was cancelled; all parties were stopped")
+        if time.monotonic() > deadline:
+            stopped = [i for i, p in enumerate(procs) if p.poll() is None and _is_stopped(p.pid)]
+            waiting = [i for i, c in enumerate(codes) if c is None]
+            _stop_all(procs)
+            if stopped:
+                i = stopped[0]
+                raise MPCError(f"party {i} ({orgs[i]}) stalled: its process was stopped and did not respond "
+                               f"within {timeout:.0f} s", party=i, org=orgs[i])
+            names = ", ".join(f"{i} ({orgs[i]})" for i in waiting)
+            raise MPCError(f"timeout after {timeout:.0f} s; still running: party {names}")
+        time.sleep(POLL_SECONDS)
+
+
+if os.name != "posix":  # pragma: no cover
+    raise ImportError("the MPC runner needs a POSIX system")
