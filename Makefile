@@ -1,0 +1,50 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+SCENARIO ?= nl-baseline
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-fast bench screenshots browser lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+## run: install into .venv and serve the app on http://127.0.0.1:$(PORT) with the default scenario
+run: $(STAMP)
+	MPC_SANDBOX_SCENARIO=$(SCENARIO) $(BIN)/python -m streamlit run sandbox/app.py \
+	  --server.address 127.0.0.1 --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+## test: install and run the whole suite, browser tests included (Chromium from Debian: see `make browser`)
+test: $(STAMP) browser
+	$(BIN)/python -m pytest
+
+## test-fast: everything except the real-browser tests
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not e2e"
+
+## bench: benchmarks; results go to benchmarks/results/, summary tables to stdout
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+## screenshots: refresh the README screenshots (docs/img/) with the real-browser tests
+screenshots: $(STAMP) browser
+	$(BIN)/python -m pytest -m e2e -q
+
+## browser: Debian's Chromium (+ fonts, libatomic for Playwright's driver) when missing; needs root
+browser:
+	@if [ -x /usr/bin/chromium ] && ldconfig -p | grep -q libatomic.so.1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  for i in 1 2 3; do apt-get update -qq && break; sleep 5; done; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-liberation libatomic1; \
+	else echo "Chromium missing: run 'sudo apt-get install chromium fonts-liberation libatomic1' (browser tests need it)"; fi
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check sandbox synthetic tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

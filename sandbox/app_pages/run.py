@@ -1,0 +1,124 @@
+"""Run: pick a computation, run it with one real MPyC process per organisation, see the result."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from sandbox.datasets import ensure_dataset
+from sandbox.mpc import computations
+from sandbox.mpc.runner import run_mpc
+from sandbox.results import own_slices, revealed_table
+from sandbox.ui import big_layout, current_scenario, job_manager, org_colours, synthetic_banner, what_it_means
+
+st.title("Run a joint computation")
+synthetic_banner()
+scenario = current_scenario()
+if scenario is None:
+    st.stop()
+
+names = computations.names()
+default = names.index("counts-by-form") if "counts-by-form" in names else 0
+choice = st.selectbox("Computation", names, index=default, key="run_computation",
+                      format_func=lambda n: f"{computations.get(n).title}  ({n})")
+comp = computations.get(choice)
+st.write(comp.summary)
+st.info(f"**What is revealed:** {comp.reveals}")
+
+orgs = st.multiselect("Organisations taking part", scenario.org_ids, default=scenario.org_ids, key="run_orgs")
+col1, col2 = st.columns(2)
+max_t = max(1, (len(orgs) - 1) // 2)
+threshold = col1.selectbox("Collusion threshold t (a coalition of t learns nothing)", list(range(1, max_t + 1)),
+                           index=max_t - 1, key="run_threshold")
+min_cell = col2.number_input("Small-cell threshold (cells below are suppressed inside MPC)", 0, 1000,
+                             value=scenario.disclosure.min_cell, key="run_min_cell")
+
+manager = job_manager()
+seed = int(st.session_state.get("seed", 1))
+
+
+def start_job() -> None:
+    scn, chosen, t, mc, comp_name = scenario, list(orgs), int(threshold), int(min_cell), choice
+
+    def work(job):
+        job.message, job.progress = "preparing synthetic data", 0.05
+        folder = ensure_dataset(scn, seed=seed)
+        job.message, job.progress = f"{len(chosen)} parties computing over TCP", 0.3
+        result = run_mpc(scn, folder, comp_name, orgs=chosen, threshold=t, params={"min_cell": mc},
+                         cancel=job.cancel, timeout=180)
+        return {"run": result.to_json(), "data_dir": str(folder), "params": {"min_cell": mc}}
+
+    if len(orgs) < 3:
+        st.error("Choose at least three organisations: with two, Shamir secret sharing hides nothing "
+                 "(an honest majority needs three parties; real projects add an independent third party).")
+        return
+    st.session_state["run_job"] = manager.submit(f"{comp_name} ({len(chosen)} parties)", work)
+
+
+st.button("Run with MPC", type="primary", key="run_start", on_click=start_job)
+
+
+_job = manager.get(st.session_state.get("run_job"))
+
+
+@st.fragment(run_every=0.5 if _job is not None and _job.active else None)
+def job_status() -> None:
+    job = manager.get(st.session_state.get("run_job"))
+    if job is None:
+        st.caption("Press **Run with MPC** to start one process per organisation.")
+        return
+    if job.active:
+        ahead = manager.position(job.id) if job.state == "queued" else 0
+        label = f"{job.label}: {job.message}" + (f" ({ahead} job(s) ahead)" if ahead else "")
+        with st.status(label, state="running"):
+            st.progress(job.progress)
+        if st.button("Cancel", key="run_cancel"):
+            manager.cancel(job.id)
+        return
+    if job.state == "done" and st.session_state.get("last_run_job") != job.id:
+        st.session_state["last_run"] = job.result["run"]
+        st.session_state["data_dir"] = job.result["data_dir"]
+        st.session_state["last_run_params"] = job.result["params"]
+        st.session_state["last_run_job"] = job.id
+        st.rerun()
+    if job.state in {"error", "cancelled"}:
+        st.error(f"The run did not finish: {job.error}")
+
+
+job_status()
+
+run = st.session_state.get("last_run")
+if run:
+    st.subheader("Result opened to every organisation")
+    ok = run.get("match")
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Parties", len(run["parties"]))
+    c2.metric("Seconds", f"{run['seconds']:.2f}")
+    c3.metric("Bytes sent (max party)", f"{max(run['bytes_sent'].values()):,}")
+    c4.metric("Check against plaintext", "match" if ok else "MISMATCH")
+    table = revealed_table(run["revealed"], run.get("oracle"))
+    shown = table.dropna(subset=["revealed"])
+    if len(shown) > 40:
+        shown = shown.sort_values("revealed", ascending=False).head(40)
+    fig = px.bar(shown, x="cell", y="revealed", title=f"Revealed: {computations.get(run['computation']).title}")
+    st.plotly_chart(big_layout(fig), key="run_revealed_chart")
+    if run.get("suppressed"):
+        st.warning(f"{len(run['suppressed'])} cell(s) were below the small-cell threshold and were never opened: "
+                   + ", ".join(map(str, run["suppressed"][:20])) + ("…" if len(run["suppressed"]) > 20 else ""))
+    what_it_means("everyone sees these totals and nothing else; your own numbers stayed with you.")
+
+    try:
+        slices = own_slices(st.session_state["data_dir"], run["parties"], run["computation"],
+                            st.session_state.get("last_run_params", {}))
+    except Exception as exc:
+        slices = pd.DataFrame()
+        st.caption(f"(own slices not available: {exc})")
+    if not slices.empty:
+        slices = slices[slices["cell"].isin(shown["cell"])]
+        fig = px.bar(slices, x="cell", y="count", color="organisation", barmode="group",
+                     color_discrete_map=org_colours(scenario),
+                     title="Each organisation's own slice (each sees only its own bar)")
+        st.plotly_chart(big_layout(fig), key="run_slices_chart")
+    with st.expander("Check panel: the same figure computed in the clear (sandbox only)"):
+        st.dataframe(table, hide_index=True, key="run_check_table")
+        st.caption("A real deployment has no such check: nobody holds the pooled data. Here it proves the MPC "
+                   "result is exactly what a trusted party would have computed.")

@@ -1,0 +1,47 @@
+"""Turn MPC results into tables for display (pure pandas; no Streamlit)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sandbox.mpc import computations
+from sandbox.mpc.inputs import read_own_records
+
+__all__ = ["own_slices", "revealed_table"]
+
+
+def revealed_table(revealed: Any, oracle: Any = None) -> pd.DataFrame:
+    """One row per opened cell: cell, revealed value (None = suppressed), oracle value."""
+    if isinstance(revealed, dict):
+        rows = [{"cell": k, "revealed": v} for k, v in revealed.items()]
+        if isinstance(oracle, dict):
+            for r in rows:
+                r["oracle"] = oracle.get(r["cell"])
+    elif isinstance(revealed, list) and (not revealed or isinstance(revealed[0], dict)):
+        rows = [{"cell": " + ".join(p["lists"]), "revealed": p["count"]} for p in revealed]
+        if isinstance(oracle, list):
+            o = {" + ".join(p["lists"]): p["count"] for p in oracle}
+            for r in rows:
+                r["oracle"] = o.get(r["cell"])
+    else:
+        rows = [{"cell": "value", "revealed": revealed, "oracle": oracle}]
+    return pd.DataFrame(rows)
+
+
+def own_slices(data_dir: str | Path, orgs: list[str], computation: str, params: dict[str, Any]) -> pd.DataFrame:
+    """What each organisation holds itself for an aggregate computation: its own count per cell."""
+    comp = computations.get(computation)
+    p = {**params, "orgs": orgs}
+    cells = comp.cells(p)
+    rows = []
+    for org in orgs:
+        df = read_own_records(Path(data_dir) / f"{org}.csv")
+        local = comp.local_inputs(df, p)
+        counts = local.get("counts")
+        if counts is None or len(counts) != len(cells):
+            continue
+        rows += [{"organisation": org, "cell": c, "count": v} for c, v in zip(cells, counts, strict=True)]
+    return pd.DataFrame(rows, columns=["organisation", "cell", "count"])

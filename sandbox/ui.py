@@ -1,0 +1,62 @@
+"""Streamlit helpers shared by the pages (the only non-page module besides app.py that imports streamlit)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sandbox.jobs import JobManager
+from sandbox.scenario import DEFAULT_SCENARIO, Scenario, ScenarioError, load_scenario
+
+PROJECTOR_CSS = """
+<style>
+html, body, [data-testid="stAppViewContainer"] { font-size: 18px; }
+[data-testid="stMetricValue"] { font-size: 2.2rem; }
+.synthetic-banner { background: #fff3cd; border: 2px solid #e0a800; border-radius: 6px; padding: 4px 12px;
+  font-weight: 700; letter-spacing: .04em; color: #6b4e00; display: inline-block; margin-bottom: .5rem; }
+.only-you { border-left: 8px solid var(--org-colour, #888); padding-left: 10px; }
+</style>
+"""
+
+
+@st.cache_resource
+def job_manager() -> JobManager:
+    """One job queue per server, shared by all browser sessions."""
+    return JobManager(max_concurrent=2)
+
+
+@st.cache_data(show_spinner=False)
+def _load(name: str) -> Scenario:
+    return load_scenario(name)
+
+
+def current_scenario() -> Scenario | None:
+    name = st.session_state.get("scenario_name", DEFAULT_SCENARIO)
+    try:
+        return _load(name)
+    except ScenarioError as exc:
+        st.error(str(exc))
+        return None
+
+
+def org_colours(scenario: Scenario) -> dict[str, str]:
+    return {o.id: o.colour for o in scenario.organisations}
+
+
+def org_names(scenario: Scenario) -> dict[str, str]:
+    return {o.id: o.name for o in scenario.organisations}
+
+
+def synthetic_banner() -> None:
+    st.markdown('<span class="synthetic-banner">SYNTHETIC DATA — no real person appears here</span>',
+                unsafe_allow_html=True)
+
+
+def what_it_means(text: str) -> None:
+    st.caption(f"**What this means for your organisation:** {text}")
+
+
+def big_layout(fig, *, height: int = 420):
+    """Projector-friendly plotly layout: large fonts, no clutter."""
+    fig.update_layout(font={"size": 17}, height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      legend={"font": {"size": 15}})
+    return fig

@@ -1,0 +1,200 @@
+"""The MPC runner with real MPyC processes, against the plaintext oracle."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sandbox.mpc import computations
+from sandbox.mpc.runner import MPCError, free_ports, run_mpc, run_plain
+from sandbox.mpc.transcript import read_transcript
+
+pytestmark = pytest.mark.mpc
+
+
+def _pids_of_children() -> set[int]:
+    out = set()
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                if "sandbox.mpc.party" in (p / "cmdline").read_text():
+                    out.add(int(p.name))
+            except OSError:
+                pass
+    return out
+
+
+def test_counts_by_form_matches_oracle(scenario, small_data, tmp_path):
+    result = run_mpc(scenario, small_data, "counts-by-form", out_dir=tmp_path / "run", params={"min_cell": 0})
+    assert result.match is True
+    expected = run_plain(scenario, small_data, "counts-by-form", params={"min_cell": 0})["revealed"]
+    assert result.revealed == expected
+    # the pooled count by hand, independent of the catalogue code
+    pooled = pd.concat([pd.read_csv(small_data / f"{o}.csv", dtype=str) for o in scenario.org_ids])
+    by_hand = pooled["form"].str.split(";").explode().value_counts().to_dict()
+    assert result.revealed == {f: by_hand.get(f, 0) for f in ("sexual", "labour", "criminal", "other")}
+    assert result.threshold == 2 and len(result.parties) == 6
+    assert all(v > 0 for v in result.bytes_sent.values())
+    assert result.rounds > 0
+
+
+def test_transcripts_hold_own_inputs_shares_messages_and_outputs(scenario, small_data, tmp_path):
+    result = run_mpc(scenario, small_data, "counts-by-form", out_dir=tmp_path / "run", orgs=scenario.org_ids[:3])
+    for i, org in enumerate(result.parties):
+        events = read_transcript(result.transcripts[org])
+        kinds = {e["event"] for e in events}
+        assert {"start", "own_input", "shares", "message", "opened", "end"} <= kinds
+        start = next(e for e in events if e["event"] == "start")
+        assert start["org"] == org and start["t"] == 1 and start["m"] == 3
+        shares = [e for e in events if e["event"] == "shares"]
+        assert sorted(e["owner"] for e in shares) == [0, 1, 2]
+        sent = sum(e["bytes"] for e in events if e["event"] == "message" and e["dir"] == "sent")
+        assert sent == result.bytes_sent[org]
+
+
+def test_shamir_shares_from_two_transcripts_reconstruct_inputs(scenario, small_data, tmp_path):
+    """t+1 = 2 of 3 parties' shares give back every input exactly (evaluation points are pid + 1)."""
+    result = run_mpc(scenario, small_data, "counts-by-form", out_dir=tmp_path / "run", orgs=scenario.org_ids[:3])
+    ev = {o: read_transcript(p) for o, p in result.transcripts.items()}
+    p = int(next(e for e in ev["police"] if e["event"] == "start")["modulus"])
+    own = {o: next(e for e in ev[o] if e["event"] == "own_input")["values"] for o in result.parties}
+    held = {o: {e["owner"]: e["values"] for e in ev[o] if e["event"] == "shares"} for o in result.parties}
+    x1, x2 = 1, 2  # police and kmar
+    for owner, org in enumerate(result.parties):
+        for idx, value in enumerate(own[org]):
+            y1, y2 = held["police"][owner][idx], held["kmar"][owner][idx]
+            secret = (y1 * x2 * pow(x2 - x1, -1, p) + y2 * x1 * pow(x1 - x2, -1, p)) % p
+            assert secret == value
+
+
+def test_small_cells_are_suppressed_inside_mpc(scenario, small_data, tmp_path):
+    orgs = scenario.org_ids[:3]
+    plain = run_plain(scenario, small_data, "counts-by-form", params={"min_cell": 0}, orgs=orgs)["revealed"]
+    values = sorted(plain.values())
+    min_cell = values[1] + 1  # at least two cells fall below, the largest stays above
+    assert values[-1] >= min_cell
+    result = run_mpc(scenario, small_data, "counts-by-form", orgs=orgs, params={"min_cell": min_cell},
+                     out_dir=tmp_path / "run")
+    assert result.match is True
+    hidden = {c for c, v in plain.items() if 0 < v < min_cell}
+    assert hidden and set(result.suppressed) == hidden
+    assert all(result.revealed[c] is None for c in hidden)
+    # The small values never appear among any party's opened outputs.
+    for path in result.transcripts.values():
+        opened = [e for e in read_transcript(path) if e["event"] == "opened" and e["label"] == "totals"]
+        assert opened and all(v is None or v >= min_cell for v in opened[0]["values"])
+
+
+@pytest.mark.parametrize("m", [3, 5, 6])
+def test_catalogue_aggregates_match_for_3_5_6_parties(scenario, small_data, m):
+    for name in ("counts-by-form", "crosstab-region-form"):
+        result = run_mpc(scenario, small_data, name, orgs=scenario.org_ids[:m])
+        assert result.match is True, name
+
+
+def test_invalid_threshold_and_too_few_parties(scenario, small_data):
+    with pytest.raises(MPCError, match="threshold 2 is not valid for 3 parties"):
+        run_mpc(scenario, small_data, "counts-by-form", orgs=scenario.org_ids[:3], threshold=2)
+    with pytest.raises(MPCError, match="at least 3 parties"):
+        run_mpc(scenario, small_data, "counts-by-form", orgs=scenario.org_ids[:2])
+
+
+def test_wrong_columns_give_a_clear_error_naming_the_file(scenario, small_data):
+    df = pd.read_csv(small_data / "kmar.csv", dtype=str).drop(columns=["form"])
+    df.to_csv(small_data / "kmar.csv", index=False)
+    with pytest.raises(MPCError) as err:
+        run_mpc(scenario, small_data, "counts-by-form", orgs=scenario.org_ids[:3], timeout=30)
+    assert err.value.org == "kmar" and "kmar.csv" in str(err.value) and "form" in str(err.value)
+
+
+def test_killed_party_is_named_within_10_seconds_and_nothing_is_left(scenario, tmp_path):
+    from tests.conftest import write_small_dataset
+
+    data = write_small_dataset(tmp_path / "big", seed=3, low=3000, high=4000)
+    before = _pids_of_children()
+    victim: dict[str, int] = {}
+
+    def killer():
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            for pid in _pids_of_children() - before:
+                cmd = Path(f"/proc/{pid}/cmdline").read_text().split("\0")
+                if "-I" in cmd and cmd[cmd.index("-I") + 1] == "1":
+                    time.sleep(0.8)  # let the protocol get going
+                    os.kill(pid, signal.SIGKILL)
+                    victim["pid"] = pid
+                    return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    t0 = time.monotonic()
+    with pytest.raises(MPCError) as err:
+        run_mpc(scenario, data, "crosstab-form-sector", orgs=scenario.org_ids[:3], timeout=60)
+    elapsed = time.monotonic() - t0
+    thread.join()
+    assert "pid" in victim
+    assert err.value.party == 1 and err.value.org == "kmar"
+    assert "kmar" in str(err.value)
+    assert elapsed < 10 + 5  # named within 10 s of the kill (kill happens ~1-3 s in)
+    assert _pids_of_children() - before == set()
+
+
+def test_stopped_party_is_caught_by_the_timeout(scenario, small_data):
+    before = _pids_of_children()
+    done = threading.Event()
+
+    def stopper():
+        while not done.is_set():
+            for pid in _pids_of_children() - before:
+                cmd = Path(f"/proc/{pid}/cmdline").read_text().split("\0")
+                if "-I" in cmd and cmd[cmd.index("-I") + 1] == "2":
+                    os.kill(pid, signal.SIGSTOP)
+                    return
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=stopper)
+    thread.start()
+    with pytest.raises(MPCError) as err:
+        run_mpc(scenario, small_data, "counts-by-form", orgs=scenario.org_ids[:3], timeout=6)
+    done.set()
+    thread.join()
+    assert err.value.party == 2 and "stalled" in str(err.value)
+    assert _pids_of_children() - before == set()
+
+
+def test_ports_are_distinct_and_free():
+    ports = free_ports(7)
+    assert len(set(ports)) == 7
+
+
+def test_cancel_stops_all_parties(scenario, tmp_path):
+    from tests.conftest import write_small_dataset
+
+    data = write_small_dataset(tmp_path / "big", seed=4, low=3000, high=4000)
+    before = _pids_of_children()
+    cancel = threading.Event()
+    threading.Timer(1.0, cancel.set).start()
+    with pytest.raises(MPCError, match="cancelled"):
+        run_mpc(scenario, data, "crosstab-form-sector", orgs=scenario.org_ids[:3], cancel=cancel)
+    assert _pids_of_children() - before == set()
+
+
+def test_catalogue_lists_leakage_for_every_computation():
+    for name in computations.names():
+        c = computations.get(name)
+        assert c.reveals and c.summary and c.title
+
+
+def test_result_json_written(scenario, small_data, tmp_path):
+    out = tmp_path / "run"
+    run_mpc(scenario, small_data, "counts-by-form", orgs=scenario.org_ids[:3], out_dir=out)
+    saved = json.loads((out / "result.json").read_text())
+    assert saved["match"] is True and saved["computation"] == "counts-by-form"
