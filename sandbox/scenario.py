@@ -13,7 +13,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from synthetic.config import GeneratorParams, Organisation
+from sandbox.timeline.governance import GovernancePlan
+from synthetic.config import GeneratorParams, Organisation, check_links
 
 __all__ = ["Disclosure", "Scenario", "ScenarioError", "list_scenarios", "load_scenario", "scenario_dir"]
 
@@ -40,7 +41,7 @@ class Scenario(BaseModel):
     generator: GeneratorParams = GeneratorParams()
     disclosure: Disclosure = Disclosure()
     script: list[dict[str, Any]] = Field(default_factory=list)
-    governance: dict[str, Any] | None = None
+    governance: GovernancePlan | None = None
 
     @model_validator(mode="after")
     def _unique_org_ids(self) -> Scenario:
@@ -48,6 +49,7 @@ class Scenario(BaseModel):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"organisation ids must be unique, repeated: {', '.join(dupes)}")
+        check_links(self.organisations, self.generator)
         return self
 
     @property

@@ -136,3 +136,14 @@ def copy_screenshot(src: Path, name: str) -> None:
     dest = ROOT / "docs" / "img"
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dest / name)
+
+
+def plotly_array(value) -> list:
+    """Plotly 7 stores numeric arrays as {'dtype', 'bdata'} (base64); return a plain list either way."""
+    if isinstance(value, dict) and "bdata" in value:
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+    return list(value)

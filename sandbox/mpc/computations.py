@@ -43,6 +43,7 @@ class Computation:
     local_inputs: Callable[[pd.DataFrame, dict[str, Any]], dict[str, list[int]]]
     oracle: Callable[[dict[str, pd.DataFrame], dict[str, Any]], dict[str, Any]]
     needs_columns: tuple[str, ...] = field(default=())
+    input_bits: int = 20  # every prepared input must lie in [0, 2^input_bits); the party checks this
 
 
 def _split(values: pd.Series) -> list[list[str]]:
@@ -181,3 +182,143 @@ def get(name: str) -> Computation:
         return CATALOGUE[name]
     except KeyError:
         raise ComputationError(f"unknown computation {name!r}; known: {', '.join(names())}") from None
+
+
+# --------------------------------------------------------------------------- age statistics
+
+MAX_AGE = 99
+QUANTILES = (("q1", 1, 4), ("median", 1, 2), ("q3", 3, 4))
+
+
+def _age_histogram(df: pd.DataFrame, params: dict[str, Any]) -> list[int]:
+    hist = [0] * (MAX_AGE + 1)
+    if "age" not in df.columns:
+        return hist
+    for v in df["age"].astype(str):
+        if v.strip().isdigit() and int(v) <= MAX_AGE:
+            hist[int(v)] += 1
+    return hist
+
+
+def age_stats_from_histogram(hist: list[int], min_cell: int) -> dict[str, Any]:
+    """The figures the MPC protocol opens, computed in the clear from a pooled age histogram.
+
+    Quantiles are 'lower' quantiles: the smallest age a with (records aged <= a) >= q * n, which is
+    what the protocol computes with one secure comparison per age.
+    """
+    n = int(sum(hist))
+    if n == 0 or n < min_cell:
+        return {"records_with_age": None, "mean_age": None, "q1": None, "median": None, "q3": None,
+                "share_minors": None}
+    cum = np.cumsum(hist)
+    out: dict[str, Any] = {"records_with_age": n,
+                           "mean_age": float(np.dot(np.arange(len(hist)), hist)) / n}
+    for label, num, den in QUANTILES:
+        out[label] = int(np.sum(den * cum < num * n))
+    out["share_minors"] = float(sum(hist[:18])) / n
+    return out
+
+
+def _age_oracle(frames: dict[str, pd.DataFrame], params: dict[str, Any]) -> dict[str, Any]:
+    total = np.zeros(MAX_AGE + 1, dtype=np.int64)
+    for df in frames.values():
+        total += np.asarray(_age_histogram(df, params), dtype=np.int64)
+    revealed = age_stats_from_histogram(total.tolist(), int(params.get("min_cell", 0)))
+    return {"revealed": revealed, "suppressed": [] if revealed["records_with_age"] else ["all"]}
+
+
+_register(Computation(
+    name="age-statistics",
+    title="Age: mean, quartiles and share of minors",
+    summary=("Mean, median and quartiles of the age at registration and the share of minors over all "
+             "organisations' registrations (records with a known age)."),
+    reveals=("The number of registrations with a known age, the mean age, the quartiles (whole years) and the share of minors. Nothing is opened when fewer registrations than the small-cell "
+             "threshold have an age. Each organisation's own ages stay hidden; the pooled histogram is never "
+             "opened (quartiles come from secure comparisons on it)."),
+    protocol="histogram_stats",
+    cells=lambda p: ["records_with_age", "mean_age", "q1", "median", "q3", "share_minors"],
+    local_inputs=lambda df, p: {"hist": _age_histogram(df, p)},
+    oracle=_age_oracle,
+    needs_columns=("age",),
+))
+
+
+# --------------------------------------------------------------------------- count-filtered (issue 5)
+# Counts per form (and in all) of the registrations matching a filter, for the disclosure playground
+# (sandbox/views/disclosure.py). Parameters:
+#   region               — keep records whose `region` equals this code (None: every region)
+#   exclude_nationality  — drop records whose `nationality` (ISO alpha-2) equals this code
+#   differs_from         — {"region": ..., "exclude_nationality": ...}: count instead the records in
+#                          exactly ONE of the two queries (the size of the set difference; used by the
+#                          query-approval rule, which only needs to know whether it is small)
+#   noise_epsilon        — add discrete-Laplace noise inside MPC (see _noise_share); None: exact
+#   noise_seed           — seeds each party's noise (reproducible workshops only; a real deployment
+#                          uses fresh secret randomness at every party)
+# Noise needs the secure sum to accept negative numbers, but parties may only input values in
+# [0, 2^20). So every party adds NOISE_OFFSET to each cell: the opened cell is
+# count + noise + m * NOISE_OFFSET, and the reader subtracts the public m * NOISE_OFFSET. The
+# small-cell check then never triggers (run noisy queries with min_cell 0: noise replaces it).
+
+FILTER_CELLS = (*vocab.FORMS, "all")
+NOISE_OFFSET = 4096
+
+
+def _filter_mask(df: pd.DataFrame, region: str | None, exclude_nationality: str | None) -> pd.Series:
+    keep = pd.Series(True, index=df.index)
+    if region:
+        keep &= df["region"].astype(str) == region if "region" in df.columns else False
+    if exclude_nationality and "nationality" in df.columns:
+        keep &= df["nationality"].astype(str) != exclude_nationality
+    return keep
+
+
+def _noise_share(org: str, params: dict[str, Any], cells: int) -> list[int]:
+    """One party's share of the noise: the sum over all m parties is discrete Laplace.
+
+    A discrete Laplace (two-sided geometric) variable with P(k) ∝ a^|k|, a = exp(-epsilon), is
+    G1 - G2 for two independent geometric variables with success probability 1 - a, and a geometric
+    variable is the sum of m independent negative-binomial (Pólya) variables NB(1/m, 1 - a). So each
+    party inputs NB(1/m) - NB(1/m); the m inputs add up to exactly discrete Laplace noise.
+    Caveat (semi-honest): a coalition knows its own noise shares and can subtract them, leaving only
+    the other parties' part of the noise; and nobody can check that a party really added its share.
+    """
+    import zlib
+
+    m = len(params["orgs"])
+    a = float(np.exp(-float(params["noise_epsilon"])))
+    seed = params.get("noise_seed")
+    entropy = [int(seed), zlib.crc32(org.encode())] if seed is not None else None
+    rng = np.random.default_rng(entropy)
+    noise = rng.negative_binomial(1 / m, 1 - a, cells) - rng.negative_binomial(1 / m, 1 - a, cells)
+    return [int(min(max(v, -NOISE_OFFSET), NOISE_OFFSET)) for v in noise]  # clipping: probability ~0
+
+
+def _count_filtered_vector(df: pd.DataFrame, params: dict[str, Any]) -> list[int]:
+    mask = _filter_mask(df, params.get("region"), params.get("exclude_nationality"))
+    other = params.get("differs_from")
+    if other:
+        mask = mask ^ _filter_mask(df, other.get("region"), other.get("exclude_nationality"))
+    counts = _count_vector(df[mask], "form", vocab.FORMS) + [int(mask.sum())]
+    if params.get("noise_epsilon") is None:
+        return counts
+    org = str(df["org"].iloc[0]) if len(df) else ""
+    noise = _noise_share(org, params, len(counts))
+    return [c + z + NOISE_OFFSET for c, z in zip(counts, noise, strict=True)]
+
+
+_register(_aggregate(
+    "count-filtered",
+    "Registrations in a region, optionally excluding one nationality",
+    "Registrations per form (and in all) matching a filter; used by the disclosure playground.",
+    lambda p: list(FILTER_CELLS),
+    _count_filtered_vector,
+    ("form",),
+))
+
+
+# --------------------------------------------------------------------------- record linkage (issue 4)
+# capture-patterns and mo-cooccurrence live in their own module; it imports from this one, so it is
+# imported here, at the very end, once everything it needs is defined.
+from sandbox.mpc import overlap_catalogue as _overlap_catalogue  # noqa: E402
+
+_overlap_catalogue.register(_register)

@@ -28,7 +28,7 @@ from typing import Any
 from sandbox.mpc import computations
 from sandbox.scenario import Scenario
 
-__all__ = ["MPCError", "RunResult", "default_threshold", "free_ports", "run_mpc", "run_plain"]
+__all__ = ["MPCError", "RunResult", "default_threshold", "free_ports", "run_mpc", "run_plain", "values_match"]
 
 POLL_SECONDS = 0.05
 
@@ -63,6 +63,19 @@ class RunResult:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def values_match(a: Any, b: Any, *, rel: float = 1e-6) -> bool:
+    """Exact equality, except that floats (secure fixed-point results) may differ by a relative 1e-6."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(values_match(a[k], b[k], rel=rel) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(values_match(x, y, rel=rel) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) or isinstance(b, float):
+        if a is None or b is None:
+            return False
+        return abs(a - b) <= rel * max(1.0, abs(b))
+    return a == b
 
 
 def default_threshold(m: int) -> int:
@@ -219,6 +232,7 @@ def run_mpc(
                 "orgs": orgs,
                 "csv": str(csvs[i].resolve()),
                 "cells": comp.cells(p),
+                "input_bits": comp.input_bits,
                 "params": p,
                 "transcript": str((out / f"transcript-{i}-{org}.jsonl").resolve()),
                 "result": str((work / f"result-{i}.json").resolve()),
@@ -266,7 +280,7 @@ def run_mpc(
         oracle = run_plain(scenario, data_dir, computation, params=params, orgs=orgs)
         result.oracle = oracle["revealed"]
         result.oracle_suppressed = oracle.get("suppressed", [])
-        result.match = result.revealed == result.oracle and result.suppressed == result.oracle_suppressed
+        result.match = values_match(result.revealed, result.oracle) and result.suppressed == result.oracle_suppressed
     if keep:
         (out / "result.json").write_text(json.dumps(result.to_json(), indent=2), encoding="utf-8")
     return result

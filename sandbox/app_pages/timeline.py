@@ -1,0 +1,248 @@
+"""Timeline page: how long one MPC run takes, and how long the whole project takes (thin UI)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from sandbox.scenario import load_scenario
+from sandbox.timeline import (
+    NETWORKS,
+    GovernancePlan,
+    NetworkProfile,
+    computation_names,
+    default_plan,
+    forecast,
+    scaling,
+    simulate_project,
+)
+from sandbox.timeline.project import WORKING_DAYS_PER_MONTH
+
+FONT = {"size": 18}
+COLOURS = {"compute": "#1f4e9c", "latency": "#e76f51", "bandwidth": "#f4a261", "startup": "#9b5de5"}
+RECORD_STEPS = [100, 300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _scaling_all(computation: str, parties: int, custom: tuple | None) -> pd.DataFrame:
+    nets = list(NETWORKS.values()) + ([NetworkProfile.custom(*custom)] if custom else [])
+    return pd.concat([scaling(computation, parties, n) for n in nets], ignore_index=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _project(plan_json: str, org_ids: tuple[str, ...], runs: int, seed: int):
+    return simulate_project(
+        GovernancePlan.model_validate_json(plan_json), list(org_ids), runs=runs, seed=seed
+    )
+
+
+def _protocol_section() -> None:
+    st.header("One MPC run")
+    st.caption(
+        "A simulation of the parties exchanging messages round after round. Calibration is provisional: "
+        "hand-derived from small benchmarks until it is refitted from real runs."
+    )
+    names = computation_names()
+    c1, c2 = st.columns(2)
+    computation = c1.selectbox("Computation", names, key="tl_computation")
+    network_name = c2.selectbox(
+        "Network",
+        [*NETWORKS, "custom"],
+        index=2,
+        key="tl_network",
+        format_func=lambda n: f"{n}: {NETWORKS[n].description}" if n in NETWORKS else "custom values",
+    )
+    records = c1.select_slider("Records per organisation", RECORD_STEPS, value=10_000, key="tl_records")
+    parties = c2.slider("Parties (organisations)", 2, 7, 6, key="tl_parties")
+    custom = None
+    if network_name == "custom":
+        k1, k2, k3 = st.columns(3)
+        custom = (
+            k1.number_input("Latency, one way (ms)", 0.0, 2000.0, 20.0, key="tl_latency"),
+            k2.number_input("Bandwidth (Mbit/s)", 0.1, 100_000.0, 50.0, key="tl_bandwidth"),
+            k3.number_input("Jitter (ms)", 0.0, 1000.0, 2.0, key="tl_jitter"),
+        )
+        network = NetworkProfile.custom(*custom)
+    else:
+        network = NETWORKS[network_name]
+
+    f = forecast(computation, records, parties, network)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Expected duration", f"{f.predicted_seconds:,.1f} s")
+    m2.metric("Rounds (messages per peer)", f"{f.rounds}")
+    m3.metric("Data sent per party", f"{f.bytes_per_party / 1e6:,.2f} MB")
+    fig = go.Figure(
+        [
+            go.Bar(
+                y=["this run"],
+                x=[v],
+                name=k,
+                orientation="h",
+                marker_color=COLOURS[k],
+                hovertemplate=f"{k}: %{{x:.2f}} s<extra></extra>",
+            )
+            for k, v in f.breakdown.items()
+        ]
+    )
+    fig.update_layout(
+        barmode="stack", height=220, font=FONT, xaxis_title="seconds", margin={"t": 30, "b": 40}
+    )
+    st.plotly_chart(fig, key="tl_breakdown_chart")
+    biggest = max(f.breakdown, key=f.breakdown.get)
+    st.markdown(
+        f"**What this means for your organisation:** on this network most of the time goes to "
+        f"**{biggest}**. "
+        + {
+            "latency": "Many short back-and-forth rounds: a faster connection will hardly help, "
+            "a closer one will.",
+            "bandwidth": "Large transfers: a faster upload connection would shorten the run.",
+            "compute": "The computers themselves are the bottleneck: faster machines or fewer records help.",
+            "startup": "Starting the programs dominates; the computation itself is quick.",
+        }[biggest]
+    )
+
+    df = _scaling_all(computation, parties, custom)
+    fig2 = go.Figure()
+    for name, part in df.groupby("network", sort=False):
+        fig2.add_scatter(
+            x=part["records"],
+            y=part["predicted_seconds"],
+            mode="lines+markers",
+            name=name,
+            line={"width": 5 if name == network.name else 2},
+        )
+    fig2.update_layout(
+        font=FONT,
+        height=460,
+        xaxis={"type": "log", "title": "records per organisation"},
+        yaxis={"type": "log", "title": "expected seconds"},
+        legend_title="network",
+        title=f"{computation} with {parties} parties",
+    )
+    st.plotly_chart(fig2, key="tl_scaling_chart")
+    st.caption("Both axes are logarithmic: each step to the right is three to ten times more records.")
+    st.download_button(
+        "Download scaling table (CSV)",
+        df.to_csv(index=False),
+        "timeline-scaling.csv",
+        "text/csv",
+        key="tl_dl_scaling",
+        on_click="ignore",
+    )
+
+
+def _project_section() -> None:
+    st.header("The whole project")
+    name = st.session_state.get("scenario_name", "nl-baseline")
+    scenario = load_scenario(name)
+    plan = scenario.governance or default_plan()
+    st.caption(
+        f"Scenario **{scenario.title}** ({len(scenario.org_ids)} organisations). Phases, durations and risks "
+        f"come from the scenario file{'' if scenario.governance else ' (none given: the default plan)'}. "
+        f"Source: {plan.source}"
+    )
+    c1, c2 = st.columns(2)
+    runs = c1.slider("Simulated projects", 100, 2000, 500, step=100, key="tl_runs")
+    seed = int(c2.number_input("Seed", 0, 1_000_000, 0, key="tl_seed"))
+    r = _project(plan.model_dump_json(), tuple(scenario.org_ids), runs, seed)
+
+    m = st.columns(4)
+    for col, label, days in zip(
+        m,
+        ["Naive plan", "P50", "P80", "P90"],
+        [r.naive_days, r.p50_days, r.p80_days, r.p90_days],
+        strict=True,
+    ):
+        col.metric(
+            label, f"{days:,.0f} days", f"≈ {days / WORKING_DAYS_PER_MONTH:.1f} months", delta_color="off"
+        )
+    st.markdown(
+        f"**What this means for your organisation:** the plan that adds up the most likely durations says "
+        f"**{r.naive_days:.0f} working days**; in 8 out of 10 simulated projects it took up to "
+        f"**{r.p80_days:.0f}** ({r.p80_days / r.naive_days:.1f} × the plan). Only "
+        f"{r.share_within_naive:.0%} finished within the naive plan. "
+        f"Waiting for shared lawyers, organisations "
+        f"pausing and questions from the regulator add up."
+    )
+
+    g = r.gantt
+    fig = go.Figure()
+    kinds = {"work": "#1f4e9c", "waiting for team": "#bbbbbb", "pause": "#f4a261", "rework": "#e76f51"}
+    labels = [f"{p} · {o}" for p, o in zip(g["phase"], g["org"], strict=True)]
+    for kind, colour in kinds.items():
+        sel = g["kind"] == kind
+        if sel.any():
+            fig.add_bar(
+                y=[lbl for lbl, s in zip(labels, sel, strict=True) if s],
+                x=g.loc[sel, "duration"],
+                base=g.loc[sel, "start"],
+                orientation="h",
+                name=kind,
+                marker_color=colour,
+                marker_line={"width": [3 if c else 0 for c in g.loc[sel, "critical"]], "color": "black"},
+            )
+    fig.update_layout(
+        font=FONT,
+        height=max(420, 26 * len(set(labels))),
+        barmode="overlay",
+        xaxis_title="working days from the start",
+        yaxis={
+            "autorange": "reversed",
+            "categoryorder": "array",
+            "categoryarray": list(dict.fromkeys(labels)),
+        },
+        title="One representative project (the median run); outlined = critical path",
+    )
+    st.plotly_chart(fig, key="tl_gantt_chart")
+
+    hist = go.Figure(go.Histogram(x=r.completion_days, nbinsx=40, marker_color="#4c9be8", name="projects"))
+    for label, x, colour in [
+        ("naive plan", r.naive_days, "black"),
+        ("P50", r.p50_days, "#2a9d8f"),
+        ("P80", r.p80_days, "#e76f51"),
+        ("P90", r.p90_days, "#9b5de5"),
+    ]:
+        hist.add_vline(
+            x=x,
+            line_width=3,
+            line_dash="dash" if label == "naive plan" else "solid",
+            line_color=colour,
+            annotation_text=label,
+            annotation_font_size=16,
+        )
+    hist.update_layout(
+        font=FONT, height=420, xaxis_title="working days to finish", yaxis_title="simulated projects"
+    )
+    st.plotly_chart(hist, key="tl_hist_chart")
+
+    st.subheader("Critical path (median run)")
+    st.markdown("\n".join(f"{i}. {step}" for i, step in enumerate(r.critical_path, 1)))
+    st.caption("The chain of steps that set the end date: speeding up anything else would not have helped.")
+
+    d1, d2 = st.columns(2)
+    d1.download_button(
+        "Download completion days (CSV)",
+        pd.DataFrame({"run": range(r.runs), "working_days": r.completion_days}).to_csv(index=False),
+        "project-completion.csv",
+        "text/csv",
+        key="tl_dl_runs",
+        on_click="ignore",
+    )
+    d2.download_button(
+        "Download Gantt table (CSV)",
+        g.to_csv(index=False),
+        "project-gantt.csv",
+        "text/csv",
+        key="tl_dl_gantt",
+        on_click="ignore",
+    )
+
+
+st.title("How long will it take?")
+st.caption("Two forecasts: the minutes a computation takes, and the months the project around it takes.")
+for section in (_protocol_section, _project_section):
+    try:
+        section()
+    except Exception as exc:  # the page must never show a traceback
+        st.error(f"This part could not be computed: {exc}")

@@ -1,0 +1,349 @@
+"""The secure join shared by `capture_patterns` and `mo_cooccurrence`: shuffle, then keyed pseudonyms.
+
+Goal: find which records of different organisations belong to the same person (equal `person_key`)
+without anyone learning which records, which persons, or any organisation's keys.
+
+The four steps (each party runs the same code; "my shares" are the Shamir shares this party holds):
+
+1. input    Each organisation secret-shares its records (64-bit linkage keys and, depending on the
+            computation, secret bits) as elements of the field F_l, where l is the prime order of the
+            Ed25519 group. The list sizes are public. Which block of records came from which
+            organisation is public too -- so an organisation's tag (2^j for organisation j) needs no
+            input at all: every party holds the constant 2^j as its "share" (a degree-0 sharing).
+2. shuffle  A secret permutation of all N records, of linear cost: for every subset S of t+1 parties,
+            one member of S picks a uniformly random permutation and sends it to the others in S. The
+            members of S turn their Shamir shares into additive shares (multiply by the Lagrange
+            coefficient of S at 0; the additive shares of S add up to the secret), permute them, and
+            secret-share the permuted vectors again to all m parties (mpc.input with senders=S); the
+            sum of those fresh sharings is a Shamir sharing of the permuted records. The composition of
+            all these permutations is the overall shuffle. A coalition of at most t parties misses at
+            least one subset S (S has t+1 members), so it does not know that subset's permutation,
+            and the composition is uniformly random from its point of view.
+3. pseudonyms  A secret key [k] = sum of one random input per party (nobody knows k). The parties
+            compute [y] = [k]*[key] for every shuffled record (one secure multiplication). Party i then
+            publishes, per record, the Ed25519 point (lambda_i * y_i) * G, where y_i is its share of y
+            and lambda_i its Lagrange coefficient at 0 over all m parties. Adding the m published points
+            gives (k*key) * G: the record's pseudonym. Equal keys give equal pseudonyms; different keys
+            give different pseudonyms (k != 0, keys < l). Nobody can compute the pseudonym of a
+            chosen key without k, nor invert it (DDH / discrete logarithm in the Ed25519 group).
+4. group    Records with the same pseudonym form a group: the records of one person. Grouping is
+            public and identical at every party; everything per group (which lists, which indicators)
+            stays secret-shared and only totals are opened (see the two computations).
+
+What this reveals beyond the output: the list sizes, and the multiset of group sizes -- how many
+persons are on exactly s lists, for each s -- because the pseudonyms are opened on shuffled records.
+Those numbers follow from the capture-pattern counts anyway, EXCEPT when small cells are suppressed:
+then the total of each "size class" is still visible (see `capture_patterns`).
+
+Assumptions: semi-honest parties (they follow the protocol), honest majority (at most t < m/2
+parties collude), the decisional Diffie-Hellman assumption in the Ed25519 prime-order subgroup, and
+every key occurs at most once per list (the record schema enforces this; a repeated key would make a
+group contain two records of the same list).
+
+Implementation note: linear steps (Lagrange weighting, permuting, grouping sums) are done by each
+party on its own share arrays (numpy object arrays of Python ints mod l); MPyC does the messaging
+(input, transfer), the multiplications and the openings. The secure arrays are wrapped from the
+share arrays with `secfld.array(field.array(shares))`, which MPyC treats as "my shares".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import random
+from collections import Counter
+from typing import Any
+
+import numpy as np
+from nacl.bindings import crypto_core_ed25519_add, crypto_scalarmult_ed25519_base_noclamp
+
+# The prime order of the Ed25519 base point: shares of k*key are scalars of that group.
+ELL = 2**252 + 27742317777372353535851937790883648493
+KEY_BITS = 64  # person_key: 16 hex characters
+MASK_BITS = 64  # statistical hiding of counts when moving them to secure integers (distance <= 2^-64)
+
+_SYSTEM_RANDOM = random.SystemRandom()  # the OS's CSPRNG: permutations, keys and masks
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def lagrange_at_zero(xs: list[int], p: int = ELL) -> list[int]:
+    """Coefficients c_i with f(0) = sum_i c_i f(x_i) for every polynomial f of degree < len(xs), mod p."""
+    coefficients = []
+    for i, xi in enumerate(xs):
+        num, den = 1, 1
+        for j, xj in enumerate(xs):
+            if i != j:
+                num = num * (-xj) % p
+                den = den * (xi - xj) % p
+        coefficients.append(num * pow(den, -1, p) % p)
+    return coefficients
+
+
+def party_x(pid: int) -> int:
+    """MPyC evaluates party i's Shamir share at x = i + 1."""
+    return pid + 1
+
+
+def as_secure(secfld, shares: np.ndarray):
+    """Wrap this party's share array (ints mod l) as an MPyC secure array."""
+    return secfld.array(secfld.field.array(shares, check=False))
+
+
+async def my_shares(mpc, secure) -> np.ndarray:
+    """The share array this party holds of a secure array, as an object array of Python ints."""
+    held = await mpc.gather(secure)
+    return np.asarray(held.value, dtype=object)
+
+
+async def multiply(mpc, secfld, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Shares of the element-wise product (MPyC: local product, then degree reduction)."""
+    return await my_shares(mpc, as_secure(secfld, a) * as_secure(secfld, b))
+
+
+# ----------------------------------------------------------------------------------------- 1. input
+
+
+async def share_inputs(mpc, ctx, secfld, own: np.ndarray, label: str) -> tuple[list[np.ndarray], list[int]]:
+    """Every organisation secret-shares its own (n_j x w) matrix; returns my shares per owner and all n_j.
+
+    The numbers of rows are exchanged first (they are public: list sizes).
+    """
+    width = own.shape[1]
+    sizes = [int(n) for n in await mpc.transfer(int(own.shape[0]))]
+    shared = [None] * len(sizes)
+    for owner, n in enumerate(sizes):
+        if n:  # every party knows n, so all skip an empty list together
+            data = own if owner == ctx.pid else np.zeros((n, width), dtype=object)
+            shared[owner] = mpc.input(secfld.array(data), senders=owner)
+    ordered = []
+    for owner, n in enumerate(sizes):
+        ordered.append(await my_shares(mpc, shared[owner]) if n else np.zeros((0, width), dtype=object))
+    await ctx.record_shares(label, [np.asarray(v).reshape(-1).tolist() for v in ordered])
+    return ordered, sizes
+
+
+# --------------------------------------------------------------------------------------- 2. shuffle
+
+
+def random_field_elements(count: int) -> list[int]:
+    """`count` uniformly random elements of F_l from the OS's CSPRNG.
+
+    Each is a 320-bit random integer reduced mod l: statistical distance from uniform < 2^-67 per
+    element. (secrets.randbelow is exactly uniform but about 20 times slower.)
+    """
+    data = os.urandom(40 * count)
+    return [int.from_bytes(data[i:i + 40], "little") % ELL for i in range(0, 40 * count, 40)]
+
+
+def shamir_split(values: np.ndarray, t: int, m: int) -> list[np.ndarray]:
+    """Fresh Shamir shares (degree t) of every entry of `values`, one array per party (x = 1..m)."""
+    flat = values.reshape(-1)
+    coefficients = [np.array(random_field_elements(flat.size), dtype=object) for _ in range(t)]
+    shares = []
+    for pid in range(m):
+        x = party_x(pid)
+        acc = np.zeros(flat.size, dtype=object)
+        for c in reversed(coefficients):  # Horner: ((c_t x + c_(t-1)) x + ...) x + value
+            acc = (acc + c) * x
+        shares.append(((acc + flat) % ELL).reshape(values.shape))
+    return shares
+
+
+def shuffle_subsets(m: int, t: int) -> list[tuple[int, ...]]:
+    """All (t+1)-subsets of the parties, in a fixed order every party agrees on."""
+    return list(itertools.combinations(range(m), t + 1))
+
+
+async def secret_shuffle(mpc, shares: np.ndarray) -> np.ndarray:
+    """Shares of the rows of `shares` in a secret random order (see step 2 in the module docstring).
+
+    Every party calls this with its own share matrix (N x w); all parties take part in every step
+    (MPyC matches messages by the order of calls), but only members of a subset send.
+    """
+    m, t, pid = len(mpc.parties), mpc.threshold, mpc.pid
+    n, width = shares.shape
+    for subset in shuffle_subsets(m, t):
+        members = list(subset)
+        leader = members[0]
+        # (a) The leader picks the permutation; only the members of the subset receive it.
+        perm = None
+        if pid == leader:
+            perm = list(range(n))
+            _SYSTEM_RANDOM.shuffle(perm)
+        received = await mpc.transfer(perm, senders=[leader], receivers=members)
+        # (b) Members: Shamir share -> additive share of S (Lagrange weight), permute, split afresh.
+        if pid in members:
+            perm = np.asarray(received[0], dtype=np.int64)
+            weight = lagrange_at_zero([party_x(j) for j in members])[members.index(pid)]
+            additive = (shares[perm] * weight) % ELL
+            outgoing = [part.reshape(-1).tolist() for part in shamir_split(additive, t, m)]
+        else:
+            outgoing = [None] * m
+        # (c) Every member sends party j its share; party j adds up the t+1 fresh sharings.
+        incoming = [mpc.transfer(outgoing[j], senders=members, receivers=[j]) for j in range(m)]
+        for j, future in enumerate(incoming):
+            parts = await future
+            if j == pid:
+                total = np.zeros(n * width, dtype=object)
+                for part in parts:
+                    total += np.array(part, dtype=object)
+                shares = (total % ELL).reshape(n, width)
+    return shares
+
+
+# ------------------------------------------------------------------------------------ 3. pseudonyms
+
+
+def _point(scalar: int) -> bytes:
+    """scalar * G on Ed25519 (scalar reduced mod l; 0 has no encoding via this call, so refuse it)."""
+    if scalar == 0:  # probability 1/l per record; would need the identity point
+        raise RuntimeError("a Lagrange-weighted share was 0; rerun the computation")
+    return crypto_scalarmult_ed25519_base_noclamp(scalar.to_bytes(32, "little"))
+
+
+def _slices(n: int, m: int) -> list[range]:
+    """Record positions split into m contiguous slices, one per party."""
+    return [range(j * n // m, (j + 1) * n // m) for j in range(m)]
+
+
+async def pseudonyms(mpc, secfld, key_shares: np.ndarray) -> list[bytes]:
+    """The opened pseudonym (k*key)*G of every (shuffled) record, for a fresh secret k.
+
+    [y] = [k]*[key] is a degree-t sharing, so the shares of any t+1 parties determine y: the
+    "publishers" 0..t each compute (lambda_i y_i)*G (lambda over x = 1..t+1) for every record. To
+    spread the point additions, party j adds up the publishers' points of slice j of the records and
+    sends the sums (the pseudonyms) to everyone. Any point a coalition of <= t parties sees follows
+    from the pseudonym and its own shares (interpolation in the exponent), so it learns nothing more.
+    """
+    m, t, pid = len(mpc.parties), mpc.threshold, mpc.pid
+    n = len(key_shares)
+    # [k] = sum of one random nonzero input per party; a coalition misses an honest party's input.
+    k_parts = mpc.input(secfld.array(np.array([_SYSTEM_RANDOM.randrange(1, ELL)], dtype=object)))
+    k = k_parts[0]
+    for part in k_parts[1:]:
+        k = k + part
+    y = await my_shares(mpc, as_secure(secfld, key_shares) * k)  # [y] = [k]*[key], degree t again
+    publishers = list(range(t + 1))
+    slices = _slices(n, m)
+    if pid in publishers:
+        weight = lagrange_at_zero([party_x(j) for j in publishers])[pid]
+        mine = b"".join(_point(int(v) * weight % ELL) for v in y.tolist())
+        outgoing = [mine[32 * sl.start: 32 * sl.stop] for sl in slices]
+    else:
+        outgoing = [None] * m
+    incoming = [mpc.transfer(outgoing[j], senders=publishers, receivers=[j]) for j in range(m)]
+    summed = b""
+    for j, future in enumerate(incoming):
+        parts = await future
+        if j == pid:
+            sums = []
+            for r in range(len(slices[pid])):
+                acc = parts[0][32 * r: 32 * r + 32]
+                for part in parts[1:]:
+                    acc = crypto_core_ed25519_add(acc, part[32 * r: 32 * r + 32])
+                sums.append(acc)
+            summed = b"".join(sums)
+    everyone = await mpc.transfer(summed)  # slice j's pseudonyms, from party j, to all parties
+    joined = b"".join(everyone)
+    return [joined[32 * r: 32 * r + 32] for r in range(n)]
+
+
+# ---------------------------------------------------------------------------------------- 4. group
+
+
+def group_by_pseudonym(points: list[bytes]) -> dict[int, np.ndarray]:
+    """Records per person, by group size s: {s: array of shape (groups of size s, s) of record indices}."""
+    groups: dict[bytes, list[int]] = {}
+    for r, p in enumerate(points):
+        groups.setdefault(p, []).append(r)
+    by_size: dict[int, list[list[int]]] = {}
+    for members in groups.values():
+        by_size.setdefault(len(members), []).append(members)
+    return {s: np.array(g, dtype=np.int64).reshape(-1, s) for s, g in sorted(by_size.items())}
+
+
+def pseudonym_summary(points: list[bytes], groups: dict[int, np.ndarray]) -> dict[str, Any]:
+    """What the transcript keeps of the opened pseudonyms: counts and a digest, not the points."""
+    digest = hashlib.sha256(b"".join(sorted(points))).hexdigest()
+    return {
+        "records": len(points),
+        "persons": int(sum(len(g) for g in groups.values())),
+        "persons_by_number_of_lists": {str(s): int(len(g)) for s, g in groups.items()},
+        "sha256_of_sorted_points": digest,
+    }
+
+
+async def join(mpc, ctx, secfld, own: np.ndarray, *, label: str, tag: bool) -> tuple[np.ndarray, dict]:
+    """Steps 1-4: share `own` (column 0 = linkage key), shuffle, open pseudonyms, group.
+
+    With tag=True a column with the organisation tag 2^j is appended before the shuffle.
+    Returns my shares of the shuffled rows (without the key column) and the groups by size.
+    """
+    with ctx.phase("input"):
+        per_owner, sizes = await share_inputs(mpc, ctx, secfld, own, label)
+        blocks = []
+        for owner, block in enumerate(per_owner):
+            if tag:
+                const = np.full((block.shape[0], 1), 1 << owner, dtype=object)  # public: who sent which block
+                block = np.concatenate([block, const], axis=1)
+            blocks.append(block)
+        if tag:
+            await ctx.record_shares("organisation tag 2^j (public constant before the shuffle)",
+                                    [b[:, -1].tolist() for b in blocks])
+        records = np.concatenate(blocks, axis=0)
+    with ctx.phase("shuffle"):
+        shuffled = await secret_shuffle(mpc, records) if len(records) else records
+    with ctx.phase("pseudonyms"):
+        points = await pseudonyms(mpc, secfld, shuffled[:, 0]) if len(records) else []
+        groups = group_by_pseudonym(points)
+        ctx.record_opened("pseudonyms (summary only)", pseudonym_summary(points, groups))
+    return shuffled[:, 1:], groups
+
+
+# ------------------------------------------------------------------------------- opening with care
+
+
+async def open_counts(mpc, ctx, secfld, counts: list[int], bound: int) -> tuple[list[int], list[int]]:
+    """Open secret counts (my shares, in F_l), withholding every count c with 0 < c < ctx.min_cell.
+
+    Returns (values, flags): flags[i] = 1 for a withheld count (its value is returned as 0 and was
+    never opened), else 0.
+
+    A comparison needs secure integers, so each count c (known to be < bound) is moved to a SecInt
+    with a random mask: every party contributes r_j < 2^(bits+64), secret-shared in BOTH fields; the
+    parties open z = c + r in F_l (no wrap-around: z is far below l) and set [c] = z - [r] in the
+    SecInt field. Because r includes at least one honest uniformly random r_j, z reveals c only with
+    statistical distance <= 2^-64. (MPyC's own mpc.convert from SecFld(l) needs ~260-bit secure
+    integers for this field; this mask uses ~20-bit ones, so the comparisons stay cheap.)
+    """
+    n = len(counts)
+    if n == 0:
+        return [], []
+    shares = np.array(counts, dtype=object)
+    if ctx.min_cell <= 1:
+        opened = await mpc.output(as_secure(secfld, shares))
+        return [int(v) for v in opened.value.tolist()], [0] * n
+    bits = max(bound, ctx.min_cell).bit_length() + 1
+    secint = mpc.SecInt(bits)
+    p = secint.field.modulus
+    r_own = np.array([_SYSTEM_RANDOM.getrandbits(bits + MASK_BITS) for _ in range(n)], dtype=object)
+    r_fld = mpc.input(secfld.array(r_own))  # my r_j, shared in F_l ...
+    r_int = mpc.input(secint.array(r_own % p))  # ... and the same r_j, shared as a secure integer
+    mask_fld, mask_int = r_fld[0], r_int[0]
+    for j in range(1, len(r_fld)):
+        mask_fld, mask_int = mask_fld + r_fld[j], mask_int + r_int[j]
+    z = await mpc.output(as_secure(secfld, shares) + mask_fld)  # c + r as an integer, far below l
+    z = np.array([int(v) % p for v in z.value.tolist()], dtype=object)
+    c = secint.array(z) - mask_int  # a public value minus a secret one: no messages
+    small = (c >= 1) * (c < ctx.min_cell)
+    masked = c * (1 - small)
+    flags = [int(f) for f in await mpc.output(small)]
+    values = [int(v) for v in await mpc.output(masked)]
+    return values, flags
+
+
+def count_sizes(groups: dict[int, np.ndarray]) -> Counter:
+    return Counter({s: len(g) for s, g in groups.items()})

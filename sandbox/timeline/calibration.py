@@ -1,0 +1,226 @@
+"""Cost profiles of the workshop computations, kept as data in ``calibration.json``.
+
+A cost profile says, for records per organisation ``N`` and parties ``m``, how many bytes each
+party sends, how many communication rounds the run takes, how much local compute each party does
+and how long start-up takes. Each quantity is a linear model over named terms::
+
+    "bytes_sent": {"terms": {"1": 2000, "N*m*peers": 330}}   ->   2000 + 330 * N * m * (m - 1)
+
+The term vocabulary is `TERMS`. Because the models are linear in their coefficients,
+`fit_profile` can refit them by ordinary least squares from measured runs (``make bench``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "CALIBRATION_PATH",
+    "QUANTITIES",
+    "TERMS",
+    "CostProfile",
+    "computation_names",
+    "fit_profile",
+    "load_calibration",
+    "profile",
+    "save_calibration",
+    "validate_calibration",
+]
+
+CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
+
+#: Per-computation quantities that are modelled (and refitted).
+QUANTITIES = ("bytes_sent", "rounds", "compute_seconds")
+
+
+def _subsets(m: int) -> float:
+    """Number of (t+1)-subsets of the parties, t = (m-1)//2 (drives the cost of a secret shuffle)."""
+    return float(math.comb(m, (m - 1) // 2 + 1))
+
+
+#: Named regressors of the cost models, as functions of (N records per organisation, m parties).
+TERMS: dict[str, Callable[[float, int], float]] = {
+    "1": lambda n, m: 1.0,
+    "N": lambda n, m: float(n),
+    "log2N": lambda n, m: math.log2(max(n, 1)),
+    "m": lambda n, m: float(m),
+    "peers": lambda n, m: float(m - 1),
+    "subsets": lambda n, m: _subsets(m),
+    "N*m": lambda n, m: float(n) * m,
+    "N*peers": lambda n, m: float(n) * (m - 1),
+    "N*m*peers": lambda n, m: float(n) * m * (m - 1),
+    "N*m*subsets": lambda n, m: float(n) * m * _subsets(m),
+    "log2N*peers": lambda n, m: math.log2(max(n, 1)) * (m - 1),
+}
+
+#: Terms used by `fit_profile` when a computation has no model yet.
+DEFAULT_FIT_TERMS = {
+    "bytes_sent": ["1", "peers", "N*m*peers"],
+    "rounds": ["1", "log2N"],
+    "compute_seconds": ["1", "N", "N*m"],
+}
+STARTUP_FIT_TERMS = ["1", "m"]
+
+
+def _evaluate(model: dict[str, Any], records: float, parties: int) -> float:
+    return float(sum(coef * TERMS[name](records, parties) for name, coef in model["terms"].items()))
+
+
+@dataclass(frozen=True)
+class CostProfile:
+    """The evaluated cost of one computation for one (records, parties) pair (all values >= 0)."""
+
+    computation: str
+    records: int
+    parties: int
+    bytes_sent: float
+    rounds: int
+    compute_seconds: float
+    startup_seconds: float
+
+
+def validate_calibration(calibration: dict[str, Any]) -> dict[str, Any]:
+    """Check the structure of a calibration dict; raise ValueError naming the bad entry."""
+    if not isinstance(calibration, dict):
+        raise ValueError("calibration must be a mapping")
+    comps = calibration.get("computations")
+    if not isinstance(comps, dict) or not comps:
+        raise ValueError("calibration needs a non-empty 'computations' mapping")
+
+    def check_model(where: str, model: Any) -> None:
+        if not isinstance(model, dict) or not isinstance(model.get("terms"), dict) or not model["terms"]:
+            raise ValueError(f"calibration {where}: expected {{'terms': {{term: coefficient}}}}")
+        for term, coef in model["terms"].items():
+            if term not in TERMS:
+                raise ValueError(f"calibration {where}: unknown term {term!r}; known: {', '.join(TERMS)}")
+            if not isinstance(coef, int | float) or not math.isfinite(coef):
+                raise ValueError(f"calibration {where}.{term}: coefficient must be a finite number")
+
+    check_model("startup_seconds", calibration.get("startup_seconds"))
+    for name, comp in comps.items():
+        for q in QUANTITIES:
+            check_model(f"{name}.{q}", comp.get(q) if isinstance(comp, dict) else None)
+        if isinstance(comp, dict) and "startup_seconds" in comp:
+            check_model(f"{name}.startup_seconds", comp["startup_seconds"])
+    return calibration
+
+
+def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
+    """Read and validate a calibration file (default: the packaged ``calibration.json``)."""
+    p = Path(path) if path else CALIBRATION_PATH
+    return validate_calibration(json.loads(p.read_text(encoding="utf-8")))
+
+
+def save_calibration(calibration: dict[str, Any], path: str | Path | None = None) -> Path:
+    """Validate and write a calibration dict as JSON (default: the packaged ``calibration.json``)."""
+    validate_calibration(calibration)
+    p = Path(path) if path else CALIBRATION_PATH
+    p.write_text(json.dumps(calibration, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return p
+
+
+def computation_names(calibration: dict[str, Any] | None = None) -> list[str]:
+    cal = calibration if calibration is not None else load_calibration()
+    return list(cal["computations"])
+
+
+def profile(
+    computation: str, records: int, parties: int, calibration: dict[str, Any] | None = None
+) -> CostProfile:
+    """Evaluate the cost models of `computation`; ValueError listing known computations if unknown."""
+    cal = calibration if calibration is not None else load_calibration()
+    comps = cal["computations"]
+    if computation not in comps:
+        raise ValueError(f"unknown computation {computation!r}; known: {', '.join(comps)}")
+    if records < 0:
+        raise ValueError(f"records must be >= 0, got {records}")
+    if parties < 1:
+        raise ValueError(f"parties must be >= 1, got {parties}")
+    comp = comps[computation]
+    startup_model = comp.get("startup_seconds", cal["startup_seconds"])
+    return CostProfile(
+        computation=computation,
+        records=int(records),
+        parties=int(parties),
+        bytes_sent=max(0.0, _evaluate(comp["bytes_sent"], records, parties)) if parties > 1 else 0.0,
+        rounds=max(1, math.ceil(_evaluate(comp["rounds"], records, parties) - 1e-9)),
+        compute_seconds=max(0.0, _evaluate(comp["compute_seconds"], records, parties)),
+        startup_seconds=max(0.0, _evaluate(startup_model, records, parties)),
+    )
+
+
+def _lstsq(rows: list[tuple[float, int, float]], terms: list[str], what: str) -> dict[str, float]:
+    if len(rows) < len(terms):
+        raise ValueError(f"{what}: {len(rows)} measurement(s) cannot determine {len(terms)} terms {terms}")
+    x = np.array([[TERMS[t](n, m) for t in terms] for n, m, _ in rows])
+    y = np.array([v for _, _, v in rows])
+    coef, _res, rank, _sv = np.linalg.lstsq(x, y, rcond=None)
+    if rank < len(terms):
+        raise ValueError(f"{what}: measurements do not vary enough in records/parties to fit terms {terms}")
+    return {t: float(c) for t, c in zip(terms, coef, strict=True)}
+
+
+def fit_profile(
+    measurements: Iterable[dict[str, Any]],
+    *,
+    base: dict[str, Any] | None = None,
+    terms: dict[str, dict[str, list[str]]] | None = None,
+    measured_on: str | None = None,
+) -> dict[str, Any]:
+    """Refit the cost models by least squares from measured runs; return a new calibration dict.
+
+    Args:
+        measurements: records ``{computation, records, parties, bytes_sent, rounds,
+            compute_seconds, wall_seconds}`` (records per organisation; bytes and compute per
+            party; rounds = messages per peer). Runs should be on loopback, so that
+            ``wall_seconds - compute_seconds`` is start-up (or give ``startup_seconds`` directly).
+        base: calibration to start from (default: the packaged one). Computations without
+            measurements keep their old models; the term lists of the base are reused.
+        terms: optional override ``{computation: {quantity: [term, ...]}}``.
+        measured_on: note stored in the result (default: "fitted <date> from N measurements").
+
+    Start-up is fitted once across all computations on the terms ``1`` and ``m``.
+    """
+    rows = list(measurements)
+    if not rows:
+        raise ValueError("fit_profile needs at least one measurement")
+    cal = json.loads(json.dumps(base if base is not None else load_calibration()))  # deep copy
+    by_comp: dict[str, list[dict[str, Any]]] = {}
+    for i, r in enumerate(rows):
+        missing = [k for k in ("computation", "records", "parties", *QUANTITIES) if k not in r]
+        if missing:
+            raise ValueError(f"measurement {i} lacks {', '.join(missing)}")
+        by_comp.setdefault(r["computation"], []).append(r)
+
+    for name, runs in by_comp.items():
+        comp = cal["computations"].setdefault(name, {})
+        for q in QUANTITIES:
+            chosen = (terms or {}).get(name, {}).get(q)
+            if chosen is None:
+                chosen = list(comp[q]["terms"]) if q in comp else DEFAULT_FIT_TERMS[q]
+            data = [(float(r["records"]), int(r["parties"]), float(r[q])) for r in runs]
+            comp[q] = {"terms": _lstsq(data, list(chosen), f"{name}.{q}")}
+        comp["fitted_from"] = len(runs)
+
+    startup = []
+    for r in rows:
+        if "startup_seconds" in r:
+            startup.append((0.0, int(r["parties"]), float(r["startup_seconds"])))
+        elif "wall_seconds" in r:
+            startup.append(
+                (0.0, int(r["parties"]), max(0.0, float(r["wall_seconds"]) - float(r["compute_seconds"])))
+            )
+    if len({m for _, m, _ in startup}) >= len(STARTUP_FIT_TERMS):
+        cal["startup_seconds"] = {"terms": _lstsq(startup, STARTUP_FIT_TERMS, "startup_seconds")}
+
+    cal["status"] = "fitted"
+    cal["measured_on"] = measured_on or f"fitted {date.today().isoformat()} from {len(rows)} measurements"
+    return validate_calibration(cal)

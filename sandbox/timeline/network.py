@@ -1,0 +1,80 @@
+"""Network profiles for the protocol forecast: one-way latency, bandwidth and jitter per link.
+
+All figures are *assumptions* for teaching, chosen to be typical of each setting; replace them with
+your own measurements (custom values) when you know your organisation's connection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+__all__ = ["NETWORKS", "NetworkProfile", "get_network"]
+
+
+@dataclass(frozen=True)
+class NetworkProfile:
+    """How the parties are connected.
+
+    Attributes:
+        name: short key, e.g. ``"lan"`` or ``"custom"``.
+        latency_ms: one-way delay between two parties, in milliseconds.
+        bandwidth_mbps: upload bandwidth of each party, in Mbit/s.
+        jitter_ms: each message's delay varies uniformly within ``latency ± jitter`` (never below 0).
+        description: plain-language description for the UI.
+        shared_uplink: True (default) when a party's messages to all its peers share one uplink
+            (an organisation's internet connection); False when every pair of parties has its own
+            link of this bandwidth (what `relay.start_relays` emulates, one relay per connection).
+    """
+
+    name: str
+    latency_ms: float
+    bandwidth_mbps: float
+    jitter_ms: float = 0.0
+    description: str = ""
+    shared_uplink: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.latency_ms >= 0:
+            raise ValueError(f"latency_ms must be >= 0, got {self.latency_ms}")
+        if not self.bandwidth_mbps > 0:
+            raise ValueError(f"bandwidth_mbps must be > 0, got {self.bandwidth_mbps}")
+        if not self.jitter_ms >= 0:
+            raise ValueError(f"jitter_ms must be >= 0, got {self.jitter_ms}")
+
+    @classmethod
+    def custom(cls, latency_ms: float, bandwidth_mbps: float, jitter_ms: float = 0.0) -> NetworkProfile:
+        """A user-defined profile."""
+        return cls(
+            name="custom",
+            latency_ms=float(latency_ms),
+            bandwidth_mbps=float(bandwidth_mbps),
+            jitter_ms=float(jitter_ms),
+            description=(
+                f"custom: {latency_ms:g} ms one way, {bandwidth_mbps:g} Mbit/s, ±{jitter_ms:g} ms jitter"
+            ),
+        )
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+NETWORKS: dict[str, NetworkProfile] = {
+    p.name: p
+    for p in (
+        NetworkProfile("loopback", 0.05, 10_000, 0.0, "all parties on one machine (the sandbox itself)"),
+        NetworkProfile("lan", 0.5, 1_000, 0.1, "one office network"),
+        NetworkProfile(
+            "nl-organisations", 10.0, 100, 2.0, "organisations across the Netherlands (VPN/internet)"
+        ),
+        NetworkProfile("cross-cloud", 25.0, 1_000, 3.0, "servers in different cloud data centres"),
+        NetworkProfile("laptop-4g", 50.0, 20, 15.0, "a laptop on a 4G mobile connection"),
+    )
+}
+
+
+def get_network(name: str) -> NetworkProfile:
+    """The named profile; ValueError listing the known names otherwise."""
+    try:
+        return NETWORKS[name]
+    except KeyError:
+        raise ValueError(f"unknown network profile {name!r}; known: {', '.join(NETWORKS)}") from None

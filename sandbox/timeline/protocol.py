@@ -1,0 +1,242 @@
+"""Protocol forecast: a SimPy model of one MPC run over a network.
+
+Model (one run, m parties, R rounds, all parties symmetric):
+
+1. Start-up: every party starts its process and connects to its peers
+   (``startup_seconds`` from the cost profile, plus ``handshake_round_trips`` network round trips).
+2. Each round, every party computes for ``compute_seconds / R`` and then sends
+   ``bytes_sent / R / (m-1)`` bytes to every peer. Messages leave through the party's uplink one after
+   the other (transmission time = bytes * 8 / bandwidth) and then travel ``latency ± jitter``.
+3. A party starts its next round only when it has the messages of all its peers for this round
+   (MPyC waits for the shares it needs), so the slowest message of a round sets the pace.
+
+Attribution: every party and every message carries a vector (compute, latency, bandwidth, startup)
+of the time spent along its causal chain. Waiting for the uplink counts as bandwidth. When a party
+waits for messages, it inherits the vector of the message that arrived last. The party that finishes
+last gives the breakdown, which therefore sums exactly to the simulated duration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from .calibration import CostProfile, load_calibration, profile
+from .network import NetworkProfile
+
+__all__ = ["Forecast", "forecast", "scaling", "simulate_run", "DEFAULT_SCALING_RECORDS"]
+
+COMPONENTS = ("compute", "latency", "bandwidth", "startup")
+DEFAULT_SCALING_RECORDS = (10, 30, 100, 300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000)
+
+Vec = tuple[float, float, float, float]  # (compute, latency, bandwidth, startup) seconds
+
+
+def _add(
+    v: Vec, compute: float = 0.0, latency: float = 0.0, bandwidth: float = 0.0, startup: float = 0.0
+) -> Vec:
+    return (v[0] + compute, v[1] + latency, v[2] + bandwidth, v[3] + startup)
+
+
+@dataclass
+class Forecast:
+    """The predicted duration of one MPC run and where the time goes (seconds)."""
+
+    computation: str
+    records: int
+    parties: int
+    network: dict[str, Any]
+    predicted_seconds: float
+    breakdown: dict[str, float]
+    rounds: int
+    bytes_per_party: float
+    compute_seconds_per_party: float = 0.0
+    messages: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Mailbox:
+    """A party's inbox: per round, an event that fires when messages from all peers are in."""
+
+    def __init__(self, env: simpy.Environment, expected: int) -> None:
+        self.env = env
+        self.expected = expected
+        self._got: dict[int, list[tuple[float, Vec]]] = {}
+        self._done: dict[int, simpy.Event] = {}
+
+    def round_complete(self, r: int) -> simpy.Event:
+        if r not in self._done:
+            self._done[r] = self.env.event()
+            if len(self._got.get(r, ())) >= self.expected:
+                self._done[r].succeed(self._got.pop(r))
+        return self._done[r]
+
+    def deliver(self, r: int, vec: Vec) -> None:
+        msgs = self._got.setdefault(r, [])
+        msgs.append((self.env.now, vec))
+        if len(msgs) >= self.expected and r in self._done and not self._done[r].triggered:
+            self._done[r].succeed(self._got.pop(r))
+
+
+class _Run:
+    """State of one simulated run (the environment, the network and the per-party mailboxes)."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        cost: CostProfile,
+        network: NetworkProfile,
+        rng: np.random.Generator,
+        handshake_round_trips: float,
+    ) -> None:
+        self.env = env
+        self.cost = cost
+        self.net = network
+        m, r = cost.parties, cost.rounds
+        self.latency = network.latency_ms / 1000.0
+        self.jitter = network.jitter_ms / 1000.0
+        self.bits_per_second = network.bandwidth_mbps * 1e6
+        # one uniform draw per (round, sender, receiver), drawn up front so that runs with more
+        # rounds share their first draws with shorter runs (common random numbers)
+        self.u = rng.uniform(-1.0, 1.0, size=(r, m, m)) if self.jitter > 0 else None
+        self.mailboxes = [_Mailbox(env, m - 1) for _ in range(m)]
+        self.uplink_free = [[0.0] * m for _ in range(m)]  # [sender][receiver or 0 if shared]
+        self.handshake = handshake_round_trips * 2 * self.latency
+        self.finish: list[tuple[float, Vec]] = []
+        self.messages = 0
+
+    def delay(self, r: int, src: int, dst: int) -> float:
+        if self.u is None:
+            return self.latency
+        return max(0.0, self.latency + float(self.u[r, src, dst]) * self.jitter)
+
+    def party(self, p: int):
+        """SimPy process of party p."""
+        env, cost = self.env, self.cost
+        m, rounds = cost.parties, cost.rounds
+        vec: Vec = (0.0, 0.0, 0.0, 0.0)
+        yield env.timeout(cost.startup_seconds)
+        vec = _add(vec, startup=cost.startup_seconds)
+        if m > 1 and self.handshake > 0:
+            yield env.timeout(self.handshake)
+            vec = _add(vec, latency=self.handshake)
+        compute = cost.compute_seconds / rounds
+        bits = cost.bytes_sent * 8.0 / rounds / max(m - 1, 1)
+        tx = bits / self.bits_per_second
+        for r in range(rounds):
+            yield env.timeout(compute)
+            vec = _add(vec, compute=compute)
+            if m == 1:
+                continue
+            for q in range(m):
+                if q == p:
+                    continue
+                lane = 0 if self.net.shared_uplink else q
+                leave = max(env.now, self.uplink_free[p][lane]) + tx
+                self.uplink_free[p][lane] = leave
+                d = self.delay(r, p, q)
+                msg_vec = _add(vec, bandwidth=leave - env.now, latency=d)
+                ev = env.timeout(leave + d - env.now, value=(r, msg_vec))
+                ev.callbacks.append(lambda e, q=q: self.mailboxes[q].deliver(*e.value))
+                self.messages += 1
+            arrived = yield self.mailboxes[p].round_complete(r)
+            last_t, last_vec = max(arrived, key=lambda a: a[0])
+            if last_t > sum(vec) - 1e-12:
+                vec = last_vec
+        self.finish.append((env.now, vec))
+
+
+def simulate_run(
+    cost: CostProfile, network: NetworkProfile, *, seed: int = 0, handshake_round_trips: float = 2.0
+) -> tuple[float, dict[str, float], int]:
+    """Simulate one run; return (duration, breakdown, number of messages)."""
+    env = simpy.Environment()
+    run = _Run(env, cost, network, np.random.default_rng(seed), handshake_round_trips)
+    for p in range(cost.parties):
+        env.process(run.party(p))
+    env.run()
+    end, vec = max(run.finish, key=lambda f: f[0])
+    return float(end), {k: float(v) for k, v in zip(COMPONENTS, vec, strict=True)}, run.messages
+
+
+def forecast(
+    computation: str,
+    records: int,
+    parties: int,
+    network: NetworkProfile,
+    *,
+    seed: int = 0,
+    calibration: dict | None = None,
+) -> Forecast:
+    """Forecast the wall-clock duration of one MPC run of `computation`.
+
+    Args:
+        computation: a catalogue name (see ``calibration.json``); ValueError lists the known ones.
+        records: records per organisation (N).
+        parties: number of parties (m).
+        network: a `NetworkProfile` (see `NETWORKS` or `NetworkProfile.custom`).
+        seed: seeds the jitter draws; same seed, same answer.
+        calibration: a calibration dict (default: the packaged, provisional ``calibration.json``).
+    """
+    cal = calibration if calibration is not None else load_calibration()
+    cost = profile(computation, int(records), int(parties), cal)
+    total, breakdown, messages = simulate_run(
+        cost, network, seed=seed, handshake_round_trips=float(cal.get("handshake_round_trips", 2))
+    )
+    notes = []
+    if str(cal.get("status", "")).startswith("provisional"):
+        notes.append("provisional calibration: hand-derived from micro-benchmarks, not yet refitted")
+    return Forecast(
+        computation=computation,
+        records=int(records),
+        parties=int(parties),
+        network=network.to_dict(),
+        predicted_seconds=total,
+        breakdown=breakdown,
+        rounds=cost.rounds,
+        bytes_per_party=cost.bytes_sent,
+        compute_seconds_per_party=cost.compute_seconds,
+        messages=messages,
+        notes=notes,
+    )
+
+
+def scaling(
+    computation: str,
+    parties: int,
+    network: NetworkProfile,
+    *,
+    records: Sequence[int] = DEFAULT_SCALING_RECORDS,
+    seed: int = 0,
+    calibration: dict | None = None,
+) -> pd.DataFrame:
+    """Forecasts for a series of record counts (default 10 ... 1,000,000), one row per count.
+
+    Columns: records, predicted_seconds, compute, latency, bandwidth, startup, rounds,
+    bytes_per_party, network, computation, parties.
+    """
+    cal = calibration if calibration is not None else load_calibration()
+    rows = []
+    for n in records:
+        f = forecast(computation, int(n), parties, network, seed=seed, calibration=cal)
+        rows.append(
+            {
+                "records": f.records,
+                "predicted_seconds": f.predicted_seconds,
+                **f.breakdown,
+                "rounds": f.rounds,
+                "bytes_per_party": f.bytes_per_party,
+                "network": network.name,
+                "computation": computation,
+                "parties": parties,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,63 @@
+"""The `mpc-sandbox` command line: generate → run → JSON contract, and clear errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sandbox", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+@pytest.mark.mpc
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_generate_then_run_matches_for_seeds_1_to_5(tmp_path, seed):
+    out = tmp_path / "data"
+    gen = cli("generate", "--scenario", "nl-baseline", "--seed", str(seed), "--out", str(out))
+    assert gen.returncode == 0, gen.stderr
+    truth = json.loads((out / "ground_truth.json").read_text())
+    assert {"population", "registered", "records_per_org", "capture_patterns"} <= truth.keys()
+    assert sorted(p.name for p in out.glob("*.csv")) == sorted(f"{o}.csv" for o in truth["records_per_org"])
+
+    run = cli("run", "--scenario", "nl-baseline", "--data", str(out), "--computation", "counts-by-form",
+              "--out", str(tmp_path / "run"), "--json")
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    for key in ("computation", "revealed", "suppressed", "oracle", "match", "seconds", "bytes_sent", "messages",
+                "rounds", "transcripts"):
+        assert key in result, key
+    assert result["match"] is True
+    assert result["revealed"] == result["oracle"]
+    assert set(result["bytes_sent"]) == set(truth["records_per_org"])
+    assert all(Path(p).is_file() for p in result["transcripts"].values())
+
+
+def test_computations_lists_the_catalogue():
+    out = cli("computations", "--json")
+    assert out.returncode == 0
+    names = {c["name"] for c in json.loads(out.stdout)}
+    assert {"counts-by-form", "crosstab-form-sector", "crosstab-region-form", "crosstab-nationality-form",
+            "age-statistics"} <= names
+
+
+def test_clear_errors_without_traceback(tmp_path):
+    cases = [
+        (("run", "--data", str(tmp_path), "--computation", "nope"), "unknown computation 'nope'"),
+        (("run", "--data", str(tmp_path / "missing"), "--computation", "counts-by-form"), "not a folder"),
+        (("run", "--data", str(tmp_path), "--computation", "counts-by-form"), "no data file for organisation"),
+        (("generate", "--scenario", "no-such-scenario", "--out", str(tmp_path / "x")), "scenario not found"),
+        (("generate", "--population", "0", "--out", str(tmp_path / "x")), "--population must be at least 1"),
+    ]
+    for args, message in cases:
+        out = cli(*args)
+        assert out.returncode == 2, (args, out.stdout, out.stderr)
+        assert message in out.stderr, (args, out.stderr)
+        assert "Traceback" not in out.stderr
