@@ -1,0 +1,236 @@
+"""Size estimate: how many victims does no organisation see? (multiple systems estimation)
+
+Thin page: all statistics live in ``sandbox.mse``; this file only gathers input,
+calls it and shows the results.  Every widget key starts with ``mse_``.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from sandbox.mse import (
+    CaptureTable,
+    MSEError,
+    analyse,
+    available_methods,
+    load_counts_csv,
+    suppress_small_cells,
+    table_from_frame,
+)
+from sandbox.mse.charts import estimates_figure, method_label, suppression_figure, upset_figure
+
+DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mse"
+DATASET_NOTES = {
+    "UKdat.csv": "UK 2013, six lists, 2,744 people observed",
+    "Ned.csv": "Netherlands 2010-2015, six lists, 8,234 observed",
+    "Ned_5.csv": "Netherlands 2010-2015, five lists (I and O merged)",
+    "NewOrl.csv": "Greater New Orleans, eight lists",
+    "NewOrl_5.csv": "Greater New Orleans, five lists",
+    "Western.csv": "A U.S. western site, five lists",
+}
+SOURCE_MPC, SOURCE_BUNDLED, SOURCE_UPLOAD = "Result of the MPC run", "Published example", "Upload a CSV"
+DEFAULT_DATASET = "UKdat.csv"
+MIN_CELL_RANGE = range(11)
+
+
+def means(text: str) -> None:
+    """Plain-language caption under a chart."""
+    st.caption(f"**What this means for your organisation:** {text}")
+
+
+@st.cache_data(show_spinner=False)
+def run_method(
+    lists: tuple[str, ...],
+    counts: tuple[int, ...],
+    method: str,
+    pthresh: float,
+    n_boot: int = 0,
+    seed: int = 1,
+):
+    """Cached wrapper around :func:`sandbox.mse.analyse` (returns result or error text)."""
+    table = _rebuild(lists, counts)
+    try:
+        return analyse(table, method=method, pthresh=pthresh, n_boot=n_boot, seed=seed), None
+    except MSEError as exc:
+        return None, str(exc)
+
+
+def _rebuild(lists: tuple[str, ...], counts: tuple[int, ...]) -> CaptureTable:
+    """Rebuild a table from its hashable parts (for caching)."""
+    empty = CaptureTable.from_counts(lists, {})
+    return empty.with_counts(np.asarray(counts, dtype=np.int64))
+
+
+def _key(table: CaptureTable) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    return table.lists, tuple(int(c) for c in table.counts)
+
+
+def bundled_files() -> list[str]:
+    """Names of the bundled CSV files, or an empty list if the folder is missing."""
+    return sorted(p.name for p in DATA_DIR.glob("*.csv")) if DATA_DIR.is_dir() else []
+
+
+def choose_table() -> tuple[CaptureTable | None, int | None]:
+    """Input widgets; returns the table and the true population if known."""
+    mpc = st.session_state.get("capture_patterns")
+    if mpc is not None and not isinstance(mpc, dict):
+        st.error("The MPC result in this session has an unexpected format; choose another source.")
+        mpc = None
+    sources = ([SOURCE_MPC] if mpc else []) + ([SOURCE_BUNDLED] if bundled_files() else []) + [SOURCE_UPLOAD]
+    source = st.radio("Where do the counts come from?", sources, key="mse_source", horizontal=True)
+    if source == SOURCE_MPC:
+        table = CaptureTable.from_patterns(mpc.get("patterns", []), mpc.get("lists", []))
+        return table, mpc.get("true_population")
+    if source == SOURCE_BUNDLED:
+        files = bundled_files()
+        name = st.selectbox(
+            "Published data set",
+            files,
+            key="mse_dataset",
+            index=files.index(DEFAULT_DATASET) if DEFAULT_DATASET in files else 0,
+            format_func=lambda f: f"{f} - {DATASET_NOTES.get(f, '')}",
+        )
+        return load_counts_csv(DATA_DIR / name), None
+    upload = st.file_uploader("CSV: one 0/1 column per list, then 'count'", type=["csv"], key="mse_upload")
+    if upload is None:
+        st.info("Upload a file to continue.")
+        return None, None
+    frame = pd.read_csv(io.BytesIO(upload.getvalue()), dtype=str, keep_default_na=False)
+    return table_from_frame(frame, source=upload.name), None
+
+
+def show_overlaps(table: CaptureTable) -> None:
+    """UpSet-style chart of the capture patterns."""
+    st.plotly_chart(upset_figure(table), key="mse_upset_chart")
+    means(
+        "each bar is a group of people seen by exactly the organisations marked with dark dots. "
+        "The few people seen by two or more organisations are what lets us estimate how many nobody saw."
+    )
+
+
+def show_models(table: CaptureTable, true_population: int | None) -> None:
+    """Estimates of all available models side by side, with optional bootstrap intervals."""
+    pthresh = st.select_slider(
+        "Stepwise p-value threshold",
+        options=[0.001, 0.005, 0.01, 0.02, 0.05, 0.1],
+        value=0.02,
+        key="mse_pthresh",
+    )
+    with st.expander("Confidence intervals (bootstrap)"):
+        n_boot = st.number_input(
+            "Replicates", min_value=20, max_value=2000, value=200, step=50, key="mse_n_boot"
+        )
+        seed = st.number_input("Seed", min_value=0, max_value=10**6, value=1234, step=1, key="mse_seed")
+        if st.button("Compute 95% intervals (main effects and stepwise)", key="mse_bootstrap_run"):
+            st.session_state["mse_boot_request"] = (_key(table), int(n_boot), int(seed))
+    request = st.session_state.get("mse_boot_request")
+    n_boot, seed = request[1:] if request and request[0] == _key(table) else (0, 1234)
+    results, messages = [], []
+    for method in available_methods(table):
+        boot = n_boot if method in ("main", "stepwise") else 0
+        with st.spinner(f"Fitting {method_label(method, pthresh)}..."):
+            result, error = run_method(*_key(table), method, pthresh, boot, seed)
+        if error:
+            messages.append(f"{method_label(method, pthresh)}: {error}")
+        else:
+            results.append(result)
+    for message in messages:
+        st.error(message)
+    if not results:
+        return
+    _metrics(results, pthresh, true_population)
+    st.plotly_chart(estimates_figure(results, pthresh, true_population), key="mse_estimates_chart")
+    means(
+        "different, equally defensible models give different totals. Quote a range and the model, never one "
+        "number; the bars with whiskers show 95% bootstrap intervals when computed."
+    )
+    if len(table.lists) > 5:
+        st.info(
+            "AIC/BIC search over all models is only offered for up to 5 lists (6 lists already means "
+            "32,768 models); the stepwise method is the standard choice here."
+        )
+    for warning in dict.fromkeys(w for r in results for w in r.warnings):
+        st.warning(warning)
+
+
+def _metrics(results, pthresh: float, true_population: int | None) -> None:
+    """One metric per model (and the true population when known)."""
+    columns = st.columns(len(results) + (1 if true_population else 0))
+    for column, result in zip(columns, results, strict=False):
+        interval = f"95%: {result.ci95[0]:,.0f}-{result.ci95[1]:,.0f}" if result.ci95 else None
+        column.metric(
+            method_label(result.method, pthresh),
+            f"{result.estimate:,.0f}",
+            delta=interval,
+            delta_color="off",
+            delta_arrow="off",
+            help="Interactions: " + (", ".join(result.terms) or "none"),
+        )
+    if true_population:
+        columns[-1].metric("True population (synthetic)", f"{true_population:,}")
+    st.markdown(
+        f"**Observed:** {results[0].observed:,} people on at least one list.  "
+        + "  ".join(
+            f"**{method_label(r.method, pthresh)}** uses {', '.join(r.terms) or 'no interactions'}."
+            for r in results
+        )
+    )
+
+
+def show_disclosure(table: CaptureTable) -> None:
+    """Disclosure control vs estimate: suppress small cells and refit (stepwise)."""
+    st.subheader("Disclosure control vs estimate")
+    min_cell = st.slider(
+        "Publish only cells with at least this many people (smaller cells set to 0)",
+        min_value=MIN_CELL_RANGE.start,
+        max_value=MIN_CELL_RANGE.stop - 1,
+        value=5,
+        key="mse_min_cell",
+    )
+    points, observed = [], []
+    for cut in MIN_CELL_RANGE:
+        suppressed = suppress_small_cells(table, cut)
+        result, _ = run_method(*_key(suppressed), "stepwise", 0.02)
+        points.append((cut, result.estimate if result else None))
+        observed.append(suppressed.observed)
+    chosen = dict(points)[min_cell]
+    left, right = st.columns(2)
+    left.metric("Stepwise estimate, all cells", f"{points[0][1]:,.0f}" if points[0][1] else "n/a")
+    right.metric(
+        f"Stepwise estimate, cells < {min_cell} suppressed", f"{chosen:,.0f}" if chosen else "does not exist"
+    )
+    st.plotly_chart(suppression_figure(points, observed, min_cell), key="mse_suppression_chart")
+    means(
+        "hiding small cells protects individuals, but those small cells are often the overlaps the estimate "
+        "depends on. Agree on disclosure rules before the computation, and check what they cost."
+    )
+
+
+def main() -> None:
+    """Render the page."""
+    st.title("Size estimate: how many victims does nobody see?")
+    st.markdown(
+        "**Multiple systems estimation (MSE)** compares how often the same people appear on several "
+        "organisations' lists. If lists overlap little, many people are probably missed by all of them. "
+        "The MPC run can produce exactly the input MSE needs - the number of people per combination of "
+        "lists - without any organisation revealing who is on its list."
+    )
+    try:
+        table, true_population = choose_table()
+        if table is None:
+            return
+        show_overlaps(table)
+        show_models(table, true_population)
+        show_disclosure(table)
+    except MSEError as exc:
+        st.error(f"Cannot estimate: {exc}")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        st.error(f"Could not read the file: {exc}")
+
+
+main()

@@ -1,0 +1,136 @@
+"""High-level MSE analysis: validate, fit, bootstrap, warn.
+
+This is the entry point for the CLI and the Streamlit page::
+
+    table = load_counts_csv("UKdat.csv")
+    result = analyse(table, method="stepwise", n_boot=200, seed=1)
+    result.estimate, result.ci95, result.terms, result.warnings
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .bootstrap import BootstrapResult, bca_bootstrap
+from .diagnostics import estimate_warnings, table_warnings
+from .models import DEFAULT_PTHRESH, MAX_LISTS_EXHAUSTIVE, METHODS, ModelFit, select_model
+from .table import MIN_LISTS, CaptureTable, MSEError
+
+
+@dataclass(frozen=True)
+class MSEResult:
+    """Outcome of one method on one table."""
+
+    method: str
+    lists: tuple[str, ...]
+    observed: int
+    estimate: float
+    terms: list[str]
+    ci95: tuple[float, float] | None = None
+    warnings: list[str] = field(default_factory=list)
+    fit: ModelFit | None = None
+    bootstrap: BootstrapResult | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready summary (the CLI output)."""
+        return {
+            "method": self.method,
+            "lists": list(self.lists),
+            "observed": self.observed,
+            "estimate": round(self.estimate, 1),
+            "ci95": [round(self.ci95[0], 1), round(self.ci95[1], 1)] if self.ci95 else None,
+            "terms": list(self.terms),
+            "n_bootstrap": len(self.bootstrap.replicates) if self.bootstrap else 0,
+            "warnings": list(self.warnings),
+        }
+
+
+def prepare_table(table: CaptureTable) -> tuple[CaptureTable, list[str]]:
+    """Drop lists nobody is on and check something is left to estimate from.
+
+    Returns the cleaned table and warnings about what was dropped.
+    """
+    if table.observed == 0:
+        raise MSEError(
+            "observed total is 0: nobody was seen on any list, so there is nothing to estimate from"
+        )
+    if int((table.counts > 0).sum()) == 1:
+        label = table.pattern_labels()[int(table.counts.argmax())]
+        raise MSEError(
+            f"all {table.observed} observed people are in one pattern ({label}); with no "
+            "variation between lists the estimate does not exist"
+        )
+    empty = [name for name, total in table.list_totals().items() if total == 0]
+    notes = []
+    if empty:
+        table = table.drop_lists(empty) if table.k - len(empty) >= MIN_LISTS else _too_few(table, empty)
+        notes.append(f"List(s) {', '.join(empty)} contain nobody and were left out of the estimate.")
+    return table, notes
+
+
+def _too_few(table: CaptureTable, empty: Sequence[str]) -> CaptureTable:
+    """Raise: after dropping empty lists fewer than two remain."""
+    left = [n for n in table.lists if n not in empty]
+    raise MSEError(
+        f"only {len(left)} list(s) ({', '.join(left)}) contain anyone; "
+        f"at least {MIN_LISTS} non-empty lists are needed"
+    )
+
+
+def available_methods(table: CaptureTable) -> list[str]:
+    """Methods that can run on this table (AIC/BIC need at most 5 lists)."""
+    return [m for m in METHODS if m not in ("aic", "bic") or table.k <= MAX_LISTS_EXHAUSTIVE]
+
+
+def point_estimate(table: CaptureTable, method: str = "stepwise", pthresh: float = DEFAULT_PTHRESH) -> float:
+    """Population estimate including model selection (used per bootstrap replicate)."""
+    cleaned, _ = prepare_table(table)
+    return select_model(cleaned, method, pthresh).estimate
+
+
+def _bootstrap(
+    table: CaptureTable, method: str, pthresh: float, n_boot: int, seed: int | None, messages: list[str]
+) -> BootstrapResult | None:
+    """BCa bootstrap; problems become warnings so the point estimate survives."""
+    try:
+        boot = bca_bootstrap(table, lambda t: point_estimate(t, method, pthresh), n_boot, seed)
+    except MSEError as exc:
+        messages.append(f"No bootstrap interval: {exc}.")
+        return None
+    if boot.n_failed:
+        messages.append(
+            f"{boot.n_failed} of {n_boot} bootstrap replicates had no estimate and were left out."
+        )
+    return boot
+
+
+def analyse(
+    table: CaptureTable,
+    method: str = "stepwise",
+    pthresh: float = DEFAULT_PTHRESH,
+    n_boot: int = 0,
+    seed: int | None = None,
+) -> MSEResult:
+    """Run one MSE method, optionally with a BCa bootstrap interval.
+
+    Raises :class:`MSEError` (with a plain-language message) when the input is
+    unusable or the estimate does not exist.
+    """
+    if not 0 < pthresh <= 1:
+        raise MSEError(f"pthresh must be in (0, 1], got {pthresh}")
+    cleaned, notes = prepare_table(table)
+    fit = select_model(cleaned, method, pthresh)
+    messages = notes + table_warnings(cleaned) + estimate_warnings(cleaned.observed, fit.estimate, method)
+    boot = _bootstrap(cleaned, method, pthresh, n_boot, seed, messages) if n_boot else None
+    return MSEResult(
+        method=method,
+        lists=cleaned.lists,
+        observed=cleaned.observed,
+        estimate=fit.estimate,
+        terms=fit.term_names,
+        ci95=(boot.lower, boot.upper) if boot else None,
+        warnings=messages,
+        fit=fit,
+        bootstrap=boot,
+    )
