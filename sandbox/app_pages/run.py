@@ -1,5 +1,8 @@
 """Run: pick a computation, run it with one real MPyC process per organisation, see the result."""
 
+import json
+from pathlib import Path
+
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -79,6 +82,11 @@ def job_status() -> None:
         st.session_state["data_dir"] = job.result["data_dir"]
         st.session_state["last_run_params"] = job.result["params"]
         st.session_state["last_run_job"] = job.id
+        if job.result["run"]["computation"] == "capture-patterns":  # input for the Size estimate page
+            truth = json.loads((Path(job.result["data_dir"]) / "ground_truth.json").read_text())
+            st.session_state["capture_patterns"] = {"lists": job.result["run"]["parties"],
+                                                    "patterns": job.result["run"]["revealed"],
+                                                    "true_population": truth.get("population")}
         st.rerun()
     if job.state in {"error", "cancelled"}:
         st.error(f"The run did not finish: {job.error}")

@@ -42,7 +42,8 @@ def _keys(df: pd.DataFrame) -> list[int]:
     bad = ~keys.str.fullmatch(r"[0-9a-f]{16}")
     if bad.any():
         row = int(bad.to_numpy().argmax())
-        raise ComputationError(f"row {row + 1}: person_key {keys.iloc[row]!r} is not 16 lowercase hex characters")
+        raise ComputationError(f"row {row + 1}: person_key {keys.iloc[row]!r} is not 16 lowercase hex "
+                               "characters")
     if keys.duplicated().any():
         row = int(keys.duplicated().to_numpy().argmax())
         raise ComputationError(f"row {row + 1}: person_key {keys.iloc[row]!r} occurs twice in one list; "

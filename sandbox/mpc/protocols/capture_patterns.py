@@ -12,8 +12,10 @@ Protocol (the secure join is in `overlap.py`):
      indicator [code == P] is the Lagrange polynomial through those values, so
          count_P = sum over groups of size s of L_P(code) = sum_e a_(P,e) * (sum over groups of code^e).
      The parties compute only the power sums of the codes (C(m, s) - 2 secure multiplications per
-     group of size s; none when a size class has one or two possible masks) and a public linear
-     combination. No per-group value is ever opened.
+     group of size s, all size classes in lockstep) and a public linear combination. Classes with a
+     single possible mask (s = m) need none. Singletons need none either: the persons on list j only
+     are list j's records minus its records of persons on two or more lists (a linear combination
+     with the public list size). No per-group value is ever opened.
 6.   Disclosure control in MPC: every count c with 0 < c < min_cell is withheld (`overlap.open_counts`);
      the others are opened.
 
@@ -56,23 +58,43 @@ def lagrange_basis(values: list[int], target: int, p: int = ELL) -> list[int]:
     return [c * inverse % p for c in coefficients]
 
 
-async def count_patterns(mpc, secfld, m: int, tags: np.ndarray, groups: dict[int, np.ndarray]) -> dict[int, int]:
-    """My shares of the number of groups per capture pattern (bitmask), from shuffled tag shares."""
+async def count_patterns(mpc, secfld, sizes: list[int], tags: np.ndarray,
+                         groups: dict[int, np.ndarray]) -> dict[int, int]:
+    """My shares of the number of persons per capture pattern (bitmask), from shuffled tag shares.
+
+    `sizes` are the (public) list sizes; `groups` the shuffled record indices per group size.
+    """
+    m = len(sizes)
     counts = {mask: 0 for mask in range(1, 1 << m)}
+    # Power sums per size class s = 2..m. Class s has C(m, s) possible codes, so it needs the powers
+    # code^1 .. code^(C(m,s)-1); all classes are raised in lockstep (one multiplication round per power).
+    classes = []  # (possible codes, my shares of the codes, current power, power sums)
     for s, members in groups.items():
-        codes = tags[members].sum(axis=1) % ELL  # my shares of each group's bitmask (linear: no messages)
-        possible = masks_with_bits(m, s)
-        degree = len(possible) - 1
-        power_sums = [len(members)]  # e = 0: the number of groups of size s (public)
-        power = codes
-        if degree >= 1:
-            power_sums.append(int(codes.sum() % ELL))
-        for _ in range(2, degree + 1):
-            power = await overlap.multiply(mpc, secfld, power, codes)
-            power_sums.append(int(power.sum() % ELL))
+        if s < 2:
+            continue  # singletons: by subtraction, below
+        codes = tags[members].sum(axis=1) % ELL  # my shares of each group's bitmask (no messages)
+        classes.append((masks_with_bits(m, s), codes, [codes], [len(members), int(codes.sum() % ELL)]))
+    top = max((len(c[0]) - 1 for c in classes), default=0)
+    for e in range(2, top + 1):
+        active = [c for c in classes if len(c[0]) - 1 >= e]
+        power = np.concatenate([c[2][0] for c in active])
+        codes = np.concatenate([c[1] for c in active])
+        product = await overlap.multiply(mpc, secfld, power, codes)  # code^e for every active group
+        start = 0
+        for _possible, cls_codes, current, sums in active:
+            part = product[start: start + len(cls_codes)]
+            start += len(cls_codes)
+            current[0] = part
+            sums.append(int(part.sum() % ELL))
+    for possible, _, _, sums in classes:
         for mask in possible:
             a = lagrange_basis(possible, mask)
-            counts[mask] = sum(ae * se for ae, se in zip(a, power_sums, strict=True)) % ELL
+            counts[mask] = sum(ae * se for ae, se in zip(a, sums[:len(a)], strict=True)) % ELL
+    # Persons on list j only = records of list j minus list j's records of persons on 2+ lists
+    # (each such person has exactly one record on list j). Linear: no multiplications, no messages.
+    for j in range(m):
+        on_j_and_more = sum(counts[mask] for mask in counts if mask >> j & 1 and mask != 1 << j)
+        counts[1 << j] = (sizes[j] - on_j_and_more) % ELL
     return counts
 
 
@@ -80,16 +102,17 @@ async def run(mpc, ctx):
     secfld = mpc.SecFld(ELL)
     ctx.start(ELL)
     keys = np.array(ctx.inputs["keys"], dtype=object).reshape(-1, 1)
-    tags, groups = await overlap.join(mpc, ctx, secfld, keys, label="person_key", tag=True)
+    tags, groups, sizes = await overlap.join(mpc, ctx, secfld, keys, label="person_key", tag=True)
     m = ctx.m
     with ctx.phase("count"):
-        counts = await count_patterns(mpc, secfld, m, tags[:, 0] if len(tags) else tags, groups)
+        counts = await count_patterns(mpc, secfld, sizes, tags[:, 0] if len(tags) else tags, groups)
     with ctx.phase("output"):
         masks = list(range(1, 1 << m))
         values, flags = await overlap.open_counts(mpc, ctx, secfld, [counts[b] for b in masks],
                                                   bound=len(tags) + 1)
     ctx.record_opened("small_cell_flags", flags)
-    ctx.record_opened("capture_pattern_counts", [None if f else v for f, v in zip(flags, values, strict=True)])
+    shown = [None if f else v for f, v in zip(flags, values, strict=True)]
+    ctx.record_opened("capture_pattern_counts", shown)
 
     def lists(mask: int) -> list[str]:
         return [org for j, org in enumerate(ctx.orgs) if mask >> j & 1]

@@ -49,7 +49,7 @@ async def run(mpc, ctx):
     keys = ctx.inputs["keys"]
     bits = np.array(ctx.inputs["indicators"], dtype=object).reshape(len(keys), -1)
     own = np.concatenate([np.array(keys, dtype=object).reshape(-1, 1), bits], axis=1)
-    indicators, groups = await overlap.join(mpc, ctx, secfld, own, label="person_key and indicator bits",
+    indicators, groups, _ = await overlap.join(mpc, ctx, secfld, own, label="person_key and indicator bits",
                                             tag=False)
     k = own.shape[1] - 1
     with ctx.phase("count"):

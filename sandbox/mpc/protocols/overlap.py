@@ -14,18 +14,25 @@ The four steps (each party runs the same code; "my shares" are the Shamir shares
             one member of S picks a uniformly random permutation and sends it to the others in S. The
             members of S turn their Shamir shares into additive shares (multiply by the Lagrange
             coefficient of S at 0; the additive shares of S add up to the secret), permute them, and
-            secret-share the permuted vectors again to all m parties (mpc.input with senders=S); the
-            sum of those fresh sharings is a Shamir sharing of the permuted records. The composition of
+            secret-share the permuted vectors again to all m parties (fresh random polynomials of
+            degree t, `shamir_split`; party j receives its shares with mpc.transfer); the sum of
+            those t+1 fresh sharings is a Shamir sharing of the permuted records. The composition of
             all these permutations is the overall shuffle. A coalition of at most t parties misses at
             least one subset S (S has t+1 members), so it does not know that subset's permutation,
             and the composition is uniformly random from its point of view.
 3. pseudonyms  A secret key [k] = sum of one random input per party (nobody knows k). The parties
-            compute [y] = [k]*[key] for every shuffled record (one secure multiplication). Party i then
-            publishes, per record, the Ed25519 point (lambda_i * y_i) * G, where y_i is its share of y
-            and lambda_i its Lagrange coefficient at 0 over all m parties. Adding the m published points
-            gives (k*key) * G: the record's pseudonym. Equal keys give equal pseudonyms; different keys
-            give different pseudonyms (k != 0, keys < l). Nobody can compute the pseudonym of a
-            chosen key without k, nor invert it (DDH / discrete logarithm in the Ed25519 group).
+            compute [y] = [k]*[key] for every shuffled record (one secure multiplication; the result
+            is again a degree-t sharing). Each of the parties 0..t ("publishers") computes, per record,
+            the Ed25519 point (lambda_i * y_i) * G, where y_i is its share of y and lambda_i its
+            Lagrange coefficient at 0 for the points 1..t+1; the sum of these t+1 points is
+            (k*key) * G, the record's pseudonym. (Using t+1 instead of all m shares is enough for a
+            degree-t sharing and saves work.) To spread the point additions, party j adds up the
+            points of slice j of the records and sends those pseudonyms to everyone.
+            Equal keys give equal pseudonyms; different keys give different pseudonyms (k != 0 and
+            keys < l). Nobody can compute the pseudonym of a chosen key without k, nor invert one
+            (DDH / discrete logarithm in the Ed25519 group). The points a coalition of <= t parties
+            receives follow from the pseudonym and its own shares (interpolation "in the exponent"),
+            so they tell it nothing beyond the pseudonyms.
 4. group    Records with the same pseudonym form a group: the records of one person. Grouping is
             public and identical at every party; everything per group (which lists, which indicators)
             stays secret-shared and only totals are opened (see the two computations).
@@ -52,7 +59,6 @@ import hashlib
 import itertools
 import os
 import random
-from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -138,6 +144,14 @@ def random_field_elements(count: int) -> list[int]:
     return [int.from_bytes(data[i:i + 40], "little") % ELL for i in range(0, 40 * count, 40)]
 
 
+def random_permutation(n: int) -> np.ndarray:
+    """A uniformly random permutation of range(n): sort by 64-bit keys from the OS's CSPRNG.
+
+    (Equal keys, probability < n^2 / 2^65, would only bias the order of those two positions.)
+    """
+    return np.argsort(np.frombuffer(os.urandom(8 * n), dtype=np.uint64), kind="stable")
+
+
 def shamir_split(values: np.ndarray, t: int, m: int) -> list[np.ndarray]:
     """Fresh Shamir shares (degree t) of every entry of `values`, one array per party (x = 1..m)."""
     flat = values.reshape(-1)
@@ -169,10 +183,7 @@ async def secret_shuffle(mpc, shares: np.ndarray) -> np.ndarray:
         members = list(subset)
         leader = members[0]
         # (a) The leader picks the permutation; only the members of the subset receive it.
-        perm = None
-        if pid == leader:
-            perm = list(range(n))
-            _SYSTEM_RANDOM.shuffle(perm)
+        perm = random_permutation(n).tolist() if pid == leader else None
         received = await mpc.transfer(perm, senders=[leader], receivers=members)
         # (b) Members: Shamir share -> additive share of S (Lagrange weight), permute, split afresh.
         if pid in members:
@@ -276,11 +287,13 @@ def pseudonym_summary(points: list[bytes], groups: dict[int, np.ndarray]) -> dic
     }
 
 
-async def join(mpc, ctx, secfld, own: np.ndarray, *, label: str, tag: bool) -> tuple[np.ndarray, dict]:
+async def join(mpc, ctx, secfld, own: np.ndarray, *, label: str,
+               tag: bool) -> tuple[np.ndarray, dict[int, np.ndarray], list[int]]:
     """Steps 1-4: share `own` (column 0 = linkage key), shuffle, open pseudonyms, group.
 
     With tag=True a column with the organisation tag 2^j is appended before the shuffle.
-    Returns my shares of the shuffled rows (without the key column) and the groups by size.
+    Returns my shares of the shuffled rows (without the key column), the groups by size (record
+    indices), and the public list sizes.
     """
     with ctx.phase("input"):
         per_owner, sizes = await share_inputs(mpc, ctx, secfld, own, label)
@@ -300,7 +313,7 @@ async def join(mpc, ctx, secfld, own: np.ndarray, *, label: str, tag: bool) -> t
         points = await pseudonyms(mpc, secfld, shuffled[:, 0]) if len(records) else []
         groups = group_by_pseudonym(points)
         ctx.record_opened("pseudonyms (summary only)", pseudonym_summary(points, groups))
-    return shuffled[:, 1:], groups
+    return shuffled[:, 1:], groups, sizes
 
 
 # ------------------------------------------------------------------------------- opening with care
@@ -343,7 +356,3 @@ async def open_counts(mpc, ctx, secfld, counts: list[int], bound: int) -> tuple[
     flags = [int(f) for f in await mpc.output(small)]
     values = [int(v) for v in await mpc.output(masked)]
     return values, flags
-
-
-def count_sizes(groups: dict[int, np.ndarray]) -> Counter:
-    return Counter({s: len(g) for s, g in groups.items()})
