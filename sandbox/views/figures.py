@@ -1,0 +1,310 @@
+"""Plotly figures for the views (no Streamlit): large fonts, one colour per organisation everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from sandbox.views.collusion import CollusionResult
+from sandbox.views.run_view import PartyView
+from sandbox.views.uniformity import Uniformity
+
+__all__ = [
+    "JOINT_COLOUR",
+    "big",
+    "fig_attack",
+    "fig_candidates",
+    "fig_explainer",
+    "fig_ledger",
+    "fig_reconstructed",
+    "fig_rounds",
+    "fig_sequence",
+    "fig_shares_histogram",
+    "fig_tradeoff",
+    "org_colours",
+]
+
+JOINT_COLOUR = "#6c757d"  # values that belong to no single organisation
+_FALLBACK = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
+
+
+def org_colours(scenario: Any, orgs: Sequence[str]) -> dict[str, str]:
+    """The scenario's colour for each organisation (a fixed fallback palette for unknown ones)."""
+    colours = {}
+    for i, org in enumerate(orgs):
+        try:
+            colours[org] = scenario.org(org).colour
+        except (KeyError, AttributeError):
+            colours[org] = _FALLBACK[i % len(_FALLBACK)]
+    return colours
+
+
+def big(fig: go.Figure, *, height: int = 460) -> go.Figure:
+    """Projector-ready layout: large fonts, white background, room for the legend."""
+    fig.update_layout(
+        font={"size": 18},
+        height=height,
+        template="plotly_white",
+        margin={"l": 70, "r": 30, "t": 60, "b": 60},
+        legend={"font": {"size": 16}},
+    )
+    return fig
+
+
+def fig_shares_histogram(u: Uniformity, *, colour: str = JOINT_COLOUR, title: str = "") -> go.Figure:
+    centres = [(u.bin_edges[i] + u.bin_edges[i + 1]) / 2 for i in range(len(u.counts))]
+    fig = go.Figure(
+        go.Bar(x=centres, y=u.counts, width=0.9 / len(u.counts), marker_color=colour, name="shares received")
+    )
+    fig.add_hline(
+        y=u.expected,
+        line_dash="dash",
+        line_width=3,
+        annotation_text="perfectly even",
+        annotation_font_size=16,
+    )
+    fig.update_xaxes(title="where the share lies in the field [0, p), as a fraction of p", range=[0, 1])
+    fig.update_yaxes(title="number of shares")
+    fig.update_layout(
+        title=title or f"{u.n} shares: chi-square p = {u.chi_square_p:.2f}, KS p = {u.ks_p:.2f}",
+        showlegend=False,
+    )
+    return big(fig)
+
+
+def fig_sequence(view: PartyView, colours: dict[str, str]) -> go.Figure:
+    """A sequence diagram: one lane per organisation, one line per message, sender's colour."""
+    msgs = view.messages
+    lanes = [view.org] + [o for o in dict.fromkeys(msgs["peer_org"]) if o != view.org]
+    y = {org: i for i, org in enumerate(lanes)}
+    fig = go.Figure()
+    for phase in view.phases:
+        fig.add_vrect(
+            x0=phase["begin"] * 1000,
+            x1=phase["end"] * 1000,
+            fillcolor="#e9ecef",
+            opacity=0.5,
+            line_width=0,
+            annotation_text=phase["name"],
+            annotation_position="top left",
+            annotation_font_size=16,
+        )
+    for (peer, direction), group in msgs.groupby(["peer_org", "direction"], sort=False):
+        sender, receiver = (view.org, peer) if direction == "sent" else (peer, view.org)
+        xs, ys, text = [], [], []
+        for r in group.itertuples():
+            xs += [r.time * 1000, r.time * 1000, None]
+            ys += [y[sender], y[receiver], None]
+            towards = "to" if direction == "sent" else "from"
+            label = f"round {r.round}: {r.bytes} bytes {direction} {towards} {peer}"
+            text += [label, label, None]
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines+markers",
+                line={"color": colours.get(sender, JOINT_COLOUR), "width": 2},
+                marker={
+                    "symbol": "arrow",
+                    "angleref": "previous",
+                    "size": 12,
+                    "color": colours.get(sender, JOINT_COLOUR),
+                },
+                name=f"{sender} → {receiver}",
+                text=text,
+                hoverinfo="text",
+            )
+        )
+    fig.update_yaxes(tickvals=list(y.values()), ticktext=list(y), title="", range=[-0.5, len(lanes) - 0.5])
+    fig.update_xaxes(title="time since the party started (milliseconds)")
+    fig.update_layout(
+        title=f"Messages of {view.org}: {len(msgs)} messages, {msgs['round'].max() or 0} rounds"
+    )
+    return big(fig, height=max(420, 90 * len(lanes)))
+
+
+def fig_rounds(view: PartyView) -> go.Figure:
+    """Bytes per round (program-counter order), sent and received."""
+    per = view.messages.groupby(["round", "direction"])["bytes"].sum().unstack(fill_value=0)
+    fig = go.Figure()
+    for direction, colour in (("sent", "#1f4e9c"), ("received", "#e76f51")):
+        if direction in per:
+            fig.add_trace(go.Bar(x=per.index, y=per[direction], name=direction, marker_color=colour))
+    fig.update_layout(barmode="group", title="Bytes per round")
+    fig.update_xaxes(title="round (program-counter order)")
+    fig.update_yaxes(title="bytes")
+    return big(fig, height=380)
+
+
+def fig_ledger(table: pd.DataFrame, colours: dict[str, str]) -> go.Figure:
+    """How many secret values each party (or 'joint') has in each visibility category."""
+    counts = table.groupby(["owner", "seen_in_clear_by"], sort=False).size().reset_index(name="values")
+    fig = go.Figure()
+    for owner, group in counts.groupby("owner", sort=False):
+        fig.add_trace(
+            go.Bar(
+                y=group["seen_in_clear_by"],
+                x=group["values"],
+                orientation="h",
+                name=owner,
+                marker_color=colours.get(owner, JOINT_COLOUR),
+            )
+        )
+    fig.update_layout(barmode="stack", title="Who saw each secret value in the clear")
+    fig.update_xaxes(title="number of values")
+    return big(fig, height=380)
+
+
+def fig_candidates(result: CollusionResult, colours: dict[str, str]) -> go.Figure:
+    """Every candidate secret is equally consistent: one bar per candidate, all of the same height."""
+    xs = [c.secret for c in result.candidates]
+    ys = [1 if c.consistent else 0 for c in result.candidates]
+    hover = [
+        "<br>".join(
+            [f"candidate {c.secret}: the others would hold"]
+            + [f"{org}: {v}" for org, v in c.implied_shares.items()]
+        )
+        for c in result.candidates
+    ]
+    owner = result.target.get("owner", "")
+    fig = go.Figure(
+        go.Bar(
+            x=xs,
+            y=ys,
+            marker_color=colours.get(owner, JOINT_COLOUR),
+            hovertext=hover,
+            hoverinfo="text",
+            text=["fits"] * len(xs),
+            textposition="inside",
+        )
+    )
+    fig.update_layout(
+        title=f"Every value of {owner}'s '{result.target.get('cell', '')}' fits the coalition's "
+        f"shares ({result.polynomials_per_candidate} polynomial each)"
+    )
+    fig.update_xaxes(title="candidate secret", dtick=1)
+    fig.update_yaxes(title="consistent polynomials (relative)", range=[0, 1.2], tickvals=[0, 1])
+    return big(fig)
+
+
+def fig_reconstructed(
+    result: CollusionResult, cells: dict[str, list[str]], colours: dict[str, str]
+) -> go.Figure:
+    fig = go.Figure()
+    for org, labels in result.reconstructed.items():
+        for label, values in labels.items():
+            names = cells.get(org) or [str(i) for i in range(len(values))]
+            fig.add_trace(
+                go.Bar(
+                    x=names[: len(values)],
+                    y=values,
+                    name=f"{org} ({label})",
+                    marker_color=colours.get(org, JOINT_COLOUR),
+                )
+            )
+    fig.update_layout(barmode="group", title="Inputs the coalition reconstructs exactly")
+    return big(fig)
+
+
+def fig_tradeoff(table: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=table["epsilon"],
+            y=table["expected_abs_error"],
+            name="expected absolute error",
+            mode="lines+markers",
+            line={"width": 4, "color": "#1f4e9c"},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=table["epsilon"],
+            y=table["attacker_success"],
+            name="attacker's success probability",
+            mode="lines+markers",
+            line={"width": 4, "color": "#e76f51"},
+            yaxis="y2",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=table["epsilon"],
+            y=table["dp_bound"],
+            name="guaranteed upper bound (DP)",
+            mode="lines",
+            line={"width": 2, "dash": "dash", "color": "#e76f51"},
+            yaxis="y2",
+        )
+    )
+    fig.update_layout(
+        title="More noise (small epsilon): less accurate counts, a harder attack",
+        xaxis={"title": "epsilon (privacy parameter)", "type": "log", "tickvals": list(table["epsilon"])},
+        yaxis={
+            "title": "expected absolute error (registrations)",
+            "type": "log",
+            "tickvals": [0.01, 0.1, 1, 10, 100],
+        },
+        yaxis2={
+            "title": "attacker's success",
+            "overlaying": "y",
+            "side": "right",
+            "range": [0.45, 1.02],
+            "tickvals": [0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
+        },
+        legend={"x": 0.02, "y": -0.25, "orientation": "h"},
+    )
+    return big(fig, height=520)
+
+
+def fig_attack(outcomes: Sequence[Any]) -> go.Figure:
+    names = {
+        "none": "no protection",
+        "threshold": "small-cell threshold",
+        "approval": "query approval",
+        "noise": "noise",
+    }
+    fig = go.Figure()
+    for query, colour in (("a", "#1f4e9c"), ("b", "#4c9be8")):
+        xs, ys, text = [], [], []
+        for o in outcomes:
+            values = getattr(o, query)
+            xs.append(names.get(o.protection, o.protection))
+            v = None if values is None else values.get("all")
+            ys.append(0 if v is None else v)
+            text.append("refused" if values is None else ("withheld" if v is None else str(v)))
+        fig.add_trace(
+            go.Bar(
+                x=xs,
+                y=ys,
+                text=text,
+                textposition="outside",
+                name=f"query {query.upper()}",
+                marker_color=colour,
+                textfont={"size": 18},
+            )
+        )
+    fig.update_layout(barmode="group", title="What the attacker got back (registrations in all)")
+    return big(fig)
+
+
+def fig_explainer(
+    shares: Sequence[int], modulus: int, orgs: Sequence[str], colours: dict[str, str]
+) -> go.Figure:
+    fractions = [int(s) / modulus for s in shares]
+    fig = go.Figure(
+        go.Bar(
+            x=list(orgs),
+            y=fractions,
+            marker_color=[colours.get(o, JOINT_COLOUR) for o in orgs],
+            text=[f"{f:.3f}·p" for f in fractions],
+            textposition="outside",
+            textfont={"size": 18},
+        )
+    )
+    fig.update_yaxes(title="share (fraction of the field size p)", range=[0, 1.1])
+    fig.update_layout(title="One share per organisation: each looks like a random number")
+    return big(fig, height=420)
