@@ -9,6 +9,7 @@ import streamlit as st
 
 from sandbox.scenario import DEFAULT_SCENARIO, list_scenarios
 from sandbox.ui import PROJECTOR_CSS
+from sandbox.workshop.style import FACILITATOR_CSS
 
 st.set_page_config(page_title="MPC Trust Sandbox", page_icon=":material/lock:", layout="wide")
 st.markdown(PROJECTOR_CSS, unsafe_allow_html=True)
@@ -19,6 +20,7 @@ st.session_state.setdefault("seed", 1)
 PAGES = Path(__file__).resolve().parent / "app_pages"
 PAGE_LIST = [
     ("home.py", "Home", ":material/home:"),
+    ("script.py", "Scenario and script", ":material/list_alt:"),
     ("data.py", "Data", ":material/table:"),
     ("secret_sharing.py", "Secret sharing", ":material/key:"),
     ("run.py", "Run", ":material/play_circle:"),
@@ -26,6 +28,8 @@ PAGE_LIST = [
     ("revealed.py", "Revealed and disclosure", ":material/policy:"),
     ("size_estimate.py", "Size estimate", ":material/groups:"),
     ("timeline.py", "Timeline", ":material/timeline:"),
+    ("room.py", "Room", ":material/meeting_room:"),
+    ("report.py", "Report", ":material/summarize:"),
 ]
 pages = [st.Page(str(PAGES / f), title=t, icon=i, default=(f == "home.py"))
          for f, t, i in PAGE_LIST if (PAGES / f).is_file()]
@@ -37,5 +41,10 @@ with st.sidebar:
     st.selectbox("Scenario", names, index=names.index(current) if current in names else 0, key="scenario_name")
     st.number_input("Data seed", min_value=1, max_value=10_000, step=1, key="seed",
                     help="Same scenario and seed give exactly the same synthetic records.")
+    st.toggle("Facilitator mode", key="facilitator_mode", help="Larger text for the projector; presenter notes.")
+if st.session_state.get("facilitator_mode"):
+    st.markdown(FACILITATOR_CSS, unsafe_allow_html=True)
+if "role" in st.session_state:  # keep the role chosen on Home while other pages are shown
+    st.session_state["role"] = st.session_state["role"]
 
 st.navigation(pages).run()

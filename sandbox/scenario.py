@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sandbox.timeline.governance import GovernancePlan
+from sandbox.workshop.script import Script
 from synthetic.config import GeneratorParams, Organisation, check_links
 
 __all__ = ["Disclosure", "Scenario", "ScenarioError", "list_scenarios", "load_scenario", "scenario_dir"]
@@ -40,7 +40,7 @@ class Scenario(BaseModel):
     organisations: list[Organisation] = Field(min_length=2, max_length=7)
     generator: GeneratorParams = GeneratorParams()
     disclosure: Disclosure = Disclosure()
-    script: list[dict[str, Any]] = Field(default_factory=list)
+    script: Script = Field(default_factory=list)
     governance: GovernancePlan | None = None
 
     @model_validator(mode="after")

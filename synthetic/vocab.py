@@ -77,3 +77,8 @@ RESIDENCE_STATUSES = ("nl_citizen", "eu_citizen", "legal_non_eu", "irregular", "
 # Columns every organisation's CSV has; all other schema columns are optional per organisation.
 REQUIRED_COLUMNS = ("record_id", "person_key", "org", "registration_date", "form")
 MULTI_VALUE_SEPARATOR = ";"
+
+# Added for the generator (issue 3): who the (main) trafficker is to the victim.
+TRAFFICKER_RELATIONS = (
+    "partner", "family", "acquaintance", "employer", "recruiter_agency", "stranger", "other",
+)

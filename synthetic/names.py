@@ -1,0 +1,180 @@
+"""Names for synthetic victims: per-nationality name pools from Faker's locale data, plus noise.
+
+Faker's person providers keep their names as class-level tuples (some weighted). We read those lists
+directly and draw a pool per nationality ONCE per generator run with the run's numpy Generator – no
+Faker call per record, so generation stays fast and deterministic. Cyrillic names are transliterated
+(a Dutch register writes Latin letters); Chinese names use Faker's romanised lists.
+"""
+
+from __future__ import annotations
+
+import importlib
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["NamePool", "build_pools", "corrupt_name", "normalise", "spelling_variant", "swap_day_month"]
+
+# Nationality (ISO2) -> Faker locales whose person data fit it (the pool mixes them). Approximations
+# are deliberate and documented: e.g. Uganda uses the Kenyan English locale, Venezuela the Colombian one.
+LOCALES: dict[str, tuple[str, ...]] = {
+    "NL": ("nl_NL",), "BE": ("nl_BE",), "DE": ("de_DE",), "FR": ("fr_FR",), "ES": ("es_ES",),
+    "IT": ("it_IT",), "PT": ("pt_PT",), "PL": ("pl_PL",), "RO": ("ro_RO",), "BG": ("bg_BG",),
+    "HU": ("hu_HU",), "SK": ("sk_SK",), "CZ": ("cs_CZ",), "LT": ("lt_LT",), "LV": ("lv_LV",),
+    "EE": ("et_EE",), "HR": ("hr_HR",), "SI": ("sl_SI",), "UA": ("uk_UA",),
+    "NG": ("yo_NG", "ig_NG", "en_NG"), "GH": ("tw_GH",), "UG": ("en_KE",), "CO": ("es_CO",),
+    "VE": ("es_CO",), "DO": ("es_MX",), "BR": ("pt_BR",), "CN": ("zh_CN",), "VN": ("vi_VN",),
+    "IN": ("en_IN",), "ID": ("id_ID",),
+}
+FALLBACK_LOCALES = ("en_GB",)
+
+_CYRILLIC = dict(
+    zip(
+        "абвгґдеєжзиіїйклмнопрстуфхцчшщъьюяыэё",
+        ["a", "b", "v", "h", "g", "d", "e", "ie", "zh", "z", "y", "i", "i", "i", "k", "l", "m", "n", "o", "p",
+         "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "a", "", "iu", "ia", "y", "e", "io"],
+        strict=True,
+    )
+)
+
+
+def transliterate(name: str) -> str:
+    """Latin spelling of a Cyrillic name (simple table; other scripts pass through)."""
+    if name.isascii():
+        return name
+    out = []
+    for ch in name:
+        low = ch.lower()
+        if low in _CYRILLIC:
+            lat = _CYRILLIC[low]
+            out.append(lat.capitalize() if ch != low and lat else lat)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class NamePool:
+    """Given and family names for one nationality (object arrays; repeats keep name frequencies)."""
+
+    given_female: np.ndarray
+    given_male: np.ndarray
+    family_female: np.ndarray
+    family_male: np.ndarray
+
+
+def _as_lists(values) -> tuple[list[str], np.ndarray | None]:
+    """Names and (normalised) weights from a Faker tuple or weighted dict."""
+    if isinstance(values, dict):
+        names = list(values)
+        weights = np.asarray(list(values.values()), dtype=float)
+        return names, weights / weights.sum()
+    return list(values), None
+
+
+def _locale_lists(locale: str) -> dict[str, object]:
+    """The four name lists of one Faker locale (female/male given, female/male family)."""
+    provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+
+    def attr(*names: str):
+        for name in names:
+            value = getattr(provider, name, None)
+            if value:
+                return value
+        return None
+
+    if locale == "zh_CN":
+        given = provider.first_romanized_names
+        return {"gf": given, "gm": given, "ff": provider.last_romanized_names, "fm": provider.last_romanized_names}
+    if locale == "pl_PL":
+        male = list(provider.male_last_names) + list(provider.unisex_last_names)
+        female = [n[:-1] + "a" if n.endswith("ski") or n.endswith("cki") else n for n in provider.male_last_names]
+        return {
+            "gf": provider.first_names_female, "gm": provider.first_names_male,
+            "ff": female + list(provider.unisex_last_names), "fm": male,
+        }
+    return {
+        "gf": attr("first_names_female", "first_names"),
+        "gm": attr("first_names_male", "first_names"),
+        "ff": attr("last_names_female", "last_names"),
+        "fm": attr("last_names_male", "last_names"),
+    }
+
+
+def _draw(values, size: int, rng: np.random.Generator) -> np.ndarray:
+    names, weights = _as_lists(values)
+    picked = rng.choice(len(names), size=size, p=weights)
+    return np.array([transliterate(names[i]) for i in picked], dtype=object)
+
+
+def build_pools(nationalities: list[str], rng: np.random.Generator, *, size: int = 400) -> dict[str, NamePool]:
+    """One name pool per nationality, drawn once per generator run.
+
+    Args:
+        nationalities: ISO2 codes (processed in sorted order, so the result is deterministic).
+        rng: the run's Generator.
+        size: names drawn (with replacement, by Faker's weights) per list.
+    """
+    pools: dict[str, NamePool] = {}
+    for nat in sorted(set(nationalities)):
+        lists = [_locale_lists(loc) for loc in LOCALES.get(nat, FALLBACK_LOCALES)]
+        parts = {}
+        for key in ("gf", "gm", "ff", "fm"):
+            per_locale = max(1, size // len(lists))
+            parts[key] = np.concatenate([_draw(lst[key], per_locale, rng) for lst in lists])
+        pools[nat] = NamePool(parts["gf"], parts["gm"], parts["ff"], parts["fm"])
+    return pools
+
+
+def normalise(text: str) -> str:
+    """Lower-case letters and digits only, accents removed: 'Dürr-van Dijk' -> 'durrvandijk'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed.lower() if ch.isalnum() and not unicodedata.combining(ch))
+
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
+def corrupt_name(name: str, u: float) -> str:
+    """A variant whose normalised form differs: swap two adjacent distinct letters (u picks where)."""
+    letters = [i for i in range(len(name) - 1) if name[i].isalpha() and name[i + 1].isalpha()
+               and name[i].lower() != name[i + 1].lower()]
+    if not letters:
+        return name + "e"
+    i = letters[int(u * len(letters)) % len(letters)]
+    return name[:i] + name[i + 1] + name[i] + name[i + 2:]
+
+
+def spelling_variant(name: str, u: float) -> str:
+    """A realistic spelling variant of a name (u in [0, 1) picks the rule and position).
+
+    Rules: accents dropped (harmless after normalisation), a doubled letter written once or a letter
+    doubled, 'ij'/'y' and 'ie'/'i' confusions, a Dutch prefix dropped ('van Dijk' -> 'Dijk'), two
+    letters swapped. The result always differs from the input.
+    """
+    rule = int(u * 5)
+    frac = u * 5 - rule
+    if rule == 0 and _strip_accents(name) != name:
+        return _strip_accents(name)
+    if rule == 1:
+        for i in range(len(name) - 1):
+            if name[i] == name[i + 1] and name[i].isalpha():
+                return name[:i] + name[i + 1:]
+        i = min(len(name) - 1, 1 + int(frac * max(1, len(name) - 1)))
+        if name and name[i].isalpha():
+            return name[:i] + name[i] + name[i:]
+    if rule == 2:
+        for old, new in (("ij", "y"), ("y", "ij"), ("ie", "i"), ("ou", "oe"), ("ph", "f"), ("c", "k")):
+            if old in name:
+                return name.replace(old, new, 1)
+    if rule == 3 and " " in name.strip():
+        return name.strip().split(" ")[-1]
+    return corrupt_name(name, frac)
+
+
+def swap_day_month(iso_date: str) -> str:
+    """'2001-03-07' -> '2001-07-03' (only meaningful when the day is 12 or less)."""
+    return f"{iso_date[:4]}-{iso_date[8:10]}-{iso_date[5:7]}"
