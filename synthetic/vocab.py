@@ -10,7 +10,8 @@ FORMS = ("sexual", "labour", "criminal", "other")
 
 SEXES = ("F", "M", "X")
 
-# The 10 regional units of the Dutch National Police (nl.wikipedia.org/wiki/Regionale_eenheden_van_de_Nationale_Politie).
+# The 10 regional units of the Dutch National Police
+# (nl.wikipedia.org/wiki/Regionale_eenheden_van_de_Nationale_Politie).
 REGIONS = (
     "noord-nederland",
     "oost-nederland",
@@ -72,7 +73,9 @@ RECRUITMENT_METHODS = (
     "recruiter_origin_country", "other",
 )
 
-RESIDENCE_STATUSES = ("nl_citizen", "eu_citizen", "legal_non_eu", "irregular", "asylum_seeker", "ua_temporary_protection")
+RESIDENCE_STATUSES = (
+    "nl_citizen", "eu_citizen", "legal_non_eu", "irregular", "asylum_seeker", "ua_temporary_protection",
+)
 
 # Columns every organisation's CSV has; all other schema columns are optional per organisation.
 REQUIRED_COLUMNS = ("record_id", "person_key", "org", "registration_date", "form")

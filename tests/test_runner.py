@@ -47,7 +47,7 @@ def test_counts_by_form_matches_oracle(scenario, small_data, tmp_path):
 
 def test_transcripts_hold_own_inputs_shares_messages_and_outputs(scenario, small_data, tmp_path):
     result = run_mpc(scenario, small_data, "counts-by-form", out_dir=tmp_path / "run", orgs=scenario.org_ids[:3])
-    for i, org in enumerate(result.parties):
+    for org in result.parties:
         events = read_transcript(result.transcripts[org])
         kinds = {e["event"] for e in events}
         assert {"start", "own_input", "shares", "message", "opened", "end"} <= kinds
