@@ -83,7 +83,8 @@ def streamlit_server(tmp_path_factory):
     port = _free_port()
     data_root = tmp_path_factory.mktemp("app-data")
     log_path = tmp_path_factory.mktemp("logs") / "streamlit.log"
-    env = {**os.environ, "MPC_SANDBOX_DATA": str(data_root)}
+    env = {**os.environ, "MPC_SANDBOX_DATA": str(data_root),
+           "MPC_SANDBOX_ROOMS": str(tmp_path_factory.mktemp("rooms") / "rooms.sqlite")}
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",

@@ -1,0 +1,234 @@
+"""Live workshop room: the facilitator opens a room, each organisation joins from its own browser,
+everyone approves a computation before it runs, and all see the same opened result (thin UI)."""
+
+from pathlib import Path
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from sandbox.datasets import ensure_dataset
+from sandbox.mpc import computations
+from sandbox.results import revealed_table
+from sandbox.scenario import load_scenario
+from sandbox.ui import big_layout, current_scenario, job_manager, synthetic_banner, what_it_means
+from sandbox.workshop.room import FACILITATOR, RoomError, RoomStore, UnknownRoom, rooms_path, run_proposal
+
+STATUS = {"pending": "waiting for approvals", "approved": "approved by all, starting", "rejected": "rejected",
+          "running": "running with MPC", "done": "done", "failed": "failed"}
+
+
+@st.cache_resource
+def _store(path: str) -> RoomStore:
+    return RoomStore(path)
+
+
+@st.cache_data(show_spinner=False)
+def _scenario(name: str):
+    return load_scenario(name)
+
+
+store = _store(str(rooms_path()))
+st.title("Workshop room")
+synthetic_banner()
+
+
+def enter(code: str, token: str, who: str) -> None:
+    st.session_state.update(room_code=code, room_token=token, room_who=who)
+    st.query_params.update(room=code, token=token)  # a refresh of this browser keeps its seat
+
+
+def leave() -> None:
+    for key in ("room_code", "room_token", "room_who"):
+        st.session_state.pop(key, None)
+    st.query_params.clear()
+
+
+# A refreshed browser comes back with ?room=CODE&token=...: restore who it is.
+params = st.query_params
+if not st.session_state.get("room_token") and params.get("room") and params.get("token"):
+    who = store.who(params["room"], params["token"])
+    if who:
+        enter(params["room"].upper(), params["token"], who)
+code = st.session_state.get("room_code")
+if code:
+    try:
+        room = store.room(code)
+    except UnknownRoom:
+        st.warning(f"Room {code} was closed.")
+        leave()
+        st.stop()
+
+
+def open_room() -> None:
+    scenario = current_scenario()
+    if scenario is None:
+        return
+    new = store.open_room(scenario.name, int(st.session_state.get("seed", 1)), scenario.org_ids)
+    enter(new.code, new.facilitator_token, FACILITATOR)
+
+
+def join() -> None:
+    try:
+        token = store.join(st.session_state["room_join_code"], st.session_state["room_join_org"])
+    except RoomError as exc:
+        st.session_state["room_join_error"] = str(exc)
+        return
+    joined = store.room(st.session_state["room_join_code"])
+    enter(joined.code, token, st.session_state["room_join_org"])
+
+
+if not code:  # ---------------------------------------------------------------- not in a room yet
+    role = st.session_state.get("role")
+    view = st.radio("I am", ["a participant (one organisation)", "the facilitator"], key="room_view",
+                    index=1 if role == "Facilitator" else 0, horizontal=True)
+    if view == "the facilitator":
+        st.write("Open a room for the scenario chosen in the sidebar. Show the code on the projector; each "
+                 "organisation joins from its own laptop.")
+        st.button("Open a new room", key="room_open", on_click=open_room, type="primary")
+    else:
+        st.text_input("Room code (on the projector)", value=params.get("room", ""), key="room_join_code",
+                      max_chars=8)
+        typed = st.session_state.get("room_join_code", "").strip()
+        try:
+            found = store.room(typed) if typed else None
+        except UnknownRoom as exc:
+            found = None
+            st.error(str(exc))
+        if found:
+            names = {o.id: o.name for o in _scenario(found.scenario).organisations}
+            taken = store.seats(found.code)
+            st.selectbox("Your organisation", found.orgs, key="room_join_org",
+                         format_func=lambda o: names.get(o, o) + ("  (taken)" if o in taken else ""))
+            st.button("Join the room", key="room_join", on_click=join, type="primary")
+            if err := st.session_state.pop("room_join_error", None):
+                st.error(err)
+    what_it_means("in the room each organisation decides for itself: nothing runs until every organisation "
+                  "taking part has approved it.")
+    st.stop()
+
+# ------------------------------------------------------------------------------------ inside a room
+who = st.session_state["room_who"]
+token = st.session_state["room_token"]
+scenario = _scenario(room.scenario)
+names = {o.id: o.name for o in scenario.organisations}
+is_facilitator = who == FACILITATOR
+
+with st.container(key="room_header"):
+    st.markdown(f"## Room code: `{room.code}`")
+    st.caption(f"{scenario.title} · seed {room.seed} · you are "
+               + ("the **facilitator**" if is_facilitator else f"**{names.get(who, who)}**"))
+st.button("Leave this room", key="room_leave", on_click=leave)
+
+
+def start_if_approved(proposal) -> None:
+    """The first browser that sees an approved proposal starts it; the room records the result."""
+    if proposal.status == "approved" and store.claim_run(room.code, proposal.id):
+        rc, pid = room.code, proposal.id
+        job_manager().submit(f"room {rc} #{pid}", lambda job: run_proposal(store, rc, pid, cancel=job.cancel))
+
+
+def vote(pid: int, approve: bool) -> None:
+    try:
+        store.vote(room.code, pid, token, approve)
+    except RoomError as exc:
+        st.session_state["room_vote_error"] = str(exc)
+
+
+def show_result(p) -> None:
+    table = revealed_table(p.result.get("revealed"))
+    shown = table.dropna(subset=["revealed"])
+    if len(shown) > 40:
+        shown = shown.sort_values("revealed", ascending=False).head(40)
+    fig = px.bar(shown, x="cell", y="revealed", text="revealed", title=computations.get(p.computation).title)
+    st.plotly_chart(big_layout(fig, height=360), key=f"room_result_chart_{p.id}")
+    st.dataframe(table[["cell", "revealed"]], hide_index=True, key=f"room_result_table_{p.id}")
+    if p.result.get("suppressed"):
+        st.caption(f"{len(p.result['suppressed'])} small cell(s) were never opened (below the threshold).")
+
+
+def propose() -> None:
+    try:
+        store.propose(room.code, token, st.session_state["room_prop_comp"], st.session_state.get("room_prop_orgs", []))
+    except RoomError as exc:
+        st.session_state["room_prop_error"] = str(exc)
+
+
+def select_joined() -> None:
+    st.session_state["room_prop_orgs"] = [o for o in room.orgs if o in store.seats(room.code)]
+
+
+def proposal_form() -> None:
+    catalogue = computations.names()
+    st.selectbox("Computation", catalogue, key="room_prop_comp",
+                 index=catalogue.index("counts-by-form") if "counts-by-form" in catalogue else 0,
+                 format_func=lambda n: f"{computations.get(n).title} ({n})")
+    st.multiselect("Organisations taking part (each must approve)", room.orgs, key="room_prop_orgs",
+                   format_func=lambda o: names.get(o, o))
+    c1, c2 = st.columns(2)
+    c1.button("Select everyone who joined", key="room_select_joined", on_click=select_joined)
+    c2.button("Propose", key="room_propose", on_click=propose, type="primary")
+    if err := st.session_state.pop("room_prop_error", None):
+        st.error(err)
+
+
+@st.fragment(run_every=2)
+def live() -> None:
+    """Seats, proposals, votes and results: refreshed every 2 seconds for everyone in the room."""
+    seats = store.seats(room.code)
+    st.subheader("Seats")
+    cols = st.columns(len(room.orgs))
+    for col, org in zip(cols, room.orgs, strict=True):
+        col.markdown(f"{':material/check_circle:' if org in seats else ':material/hourglass_empty:'} "
+                     f"**{names.get(org, org)}**  \n{'joined' if org in seats else 'not joined yet'}")
+    if is_facilitator and seats:
+        with st.expander("Free a seat (a participant lost their browser link)"):
+            st.selectbox("Seat", list(seats), key="room_free_org", format_func=lambda o: names.get(o, o))
+            if st.button("Free this seat", key="room_free"):
+                store.free_seat(room.code, st.session_state["room_free_org"], token)
+                st.rerun(scope="fragment")
+    st.subheader("Proposals")
+    with st.expander("Propose a computation", expanded=is_facilitator):
+        proposal_form()
+    proposals = store.proposals(room.code)
+    if not proposals:
+        st.caption("No proposal yet.")
+    if err := st.session_state.pop("room_vote_error", None):
+        st.error(err)
+    for p in reversed(proposals):
+        start_if_approved(p)
+        with st.container(border=True, key=f"room_proposal_{p.id}"):
+            comp = computations.get(p.computation)
+            st.markdown(f"**#{p.id} {comp.title}** for {', '.join(names.get(o, o) for o in p.orgs)} · "
+                        f"proposed by {names.get(p.proposed_by, p.proposed_by)} · **{STATUS.get(p.status, p.status)}**")
+            st.caption(f"Revealed if it runs: {comp.reveals}")
+            votes = [f"{names.get(o, o)}: {'approved' if p.votes[o] else 'rejected'}" for o in p.votes]
+            votes += [f"{names.get(o, o)}: waiting" for o in p.waiting_for]
+            st.write(" · ".join(votes))
+            if p.status == "pending" and who in p.waiting_for:
+                c1, c2 = st.columns(2)
+                c1.button(f"Approve #{p.id}", key=f"room_approve_{p.id}", on_click=vote, args=(p.id, True),
+                          type="primary")
+                c2.button(f"Reject #{p.id}", key=f"room_reject_{p.id}", on_click=vote, args=(p.id, False))
+            if p.status in {"approved", "running"}:
+                st.info("The parties are computing; the result appears here for everyone.")
+            if p.status == "failed":
+                st.error(f"The run failed: {p.error}")
+            if p.status == "done" and p.result:
+                show_result(p)
+    if is_facilitator:
+        st.subheader("Audit log")
+        log = pd.DataFrame([a.__dict__ for a in store.audit(room.code)])
+        st.dataframe(log[["at", "actor", "action", "detail"]], hide_index=True, key="room_audit")
+
+
+live()
+
+if not is_facilitator:
+    st.subheader(f"Your own data: {names.get(who, who)}")
+    folder = ensure_dataset(scenario, seed=room.seed)
+    own = pd.read_csv(Path(folder) / f"{who}.csv")
+    st.caption(f"Only you see this: {len(own):,} records of {names.get(who, who)}. The other organisations' "
+               "records never reach this browser.")
+    st.dataframe(own.head(200), hide_index=True, key="room_own_data")
+what_it_means("you see your own records and the results everyone approved; never another organisation's records.")
