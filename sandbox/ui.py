@@ -60,3 +60,19 @@ def big_layout(fig, *, height: int = 420):
     fig.update_layout(font={"size": 17}, height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
                       legend={"font": {"size": 15}})
     return fig
+
+
+def offer_quick_run(scenario: Scenario, key: str) -> None:
+    """When no run exists yet: say so, and offer a small real run right here."""
+    st.info(
+        "There is no MPC run to look at yet. Run a computation on the **Run** page first, "
+        "or start a small one here (counts per form on a small SYNTHETIC dataset, about 5 seconds)."
+    )
+    if st.button("Run counts-by-form on a small synthetic dataset", key=key):
+        from sandbox.views.quick_run import quick_demo_run
+
+        with st.spinner("Starting one MPyC process per organisation..."):
+            result, data_dir = quick_demo_run(scenario, seed=int(st.session_state.get("seed", 1)))
+        st.session_state["last_run"] = result.to_json()
+        st.session_state["data_dir"] = str(data_dir)
+        st.rerun()

@@ -6,32 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from sandbox.scenario import DEFAULT_SCENARIO, load_scenario
+from sandbox.ui import offer_quick_run, synthetic_banner, what_it_means
 from sandbox.views.figures import fig_rounds, fig_sequence, fig_shares_histogram, org_colours
 from sandbox.views.run_view import facilitator_truth, load_run, party_view
 from sandbox.views.uniformity import uniformity
 
-
-def what_it_means(text: str) -> None:
-    st.caption(f"**What this means for your organisation:** {text}")
-
-
-def offer_quick_run(scenario, key: str) -> None:
-    st.info(
-        "There is no MPC run to look at yet. Run a computation on the **Run** page first, "
-        "or start a small one here (counts per form on a small SYNTHETIC dataset, about 5 seconds)."
-    )
-    if st.button("Run counts-by-form on a small synthetic dataset", key=key):
-        from sandbox.views.quick_run import quick_demo_run
-
-        with st.spinner("Starting one MPyC process per organisation..."):
-            result, data_dir = quick_demo_run(scenario, seed=int(st.session_state.get("seed", 1)))
-        st.session_state["last_run"] = result.to_json()
-        st.session_state["data_dir"] = str(data_dir)
-        st.rerun()
-
-
 st.title("What each organisation sees")
-st.markdown(":orange-badge[SYNTHETIC DATA — no real person appears here]")
+synthetic_banner()
 
 try:
     scenario = load_scenario(st.session_state.get("scenario_name", DEFAULT_SCENARIO))

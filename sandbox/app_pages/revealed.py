@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from sandbox.scenario import DEFAULT_SCENARIO, load_scenario
+from sandbox.ui import offer_quick_run, synthetic_banner, what_it_means
 from sandbox.views import disclosure
 from sandbox.views.collusion import collusion
 from sandbox.views.figures import (
@@ -20,25 +21,6 @@ from sandbox.views.ledger import ledger, ledger_csv
 from sandbox.views.run_view import load_run
 
 EPSILONS = [0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]
-
-
-def what_it_means(text: str) -> None:
-    st.caption(f"**What this means for your organisation:** {text}")
-
-
-def offer_quick_run(scenario, key: str) -> None:
-    st.info(
-        "There is no MPC run to look at yet. Run a computation on the **Run** page first, "
-        "or start a small one here (counts per form on a small SYNTHETIC dataset, about 5 seconds)."
-    )
-    if st.button("Run counts-by-form on a small synthetic dataset", key=key):
-        from sandbox.views.quick_run import quick_demo_run
-
-        with st.spinner("Starting one MPyC process per organisation..."):
-            result, data_dir = quick_demo_run(scenario, seed=int(st.session_state.get("seed", 1)))
-        st.session_state["last_run"] = result.to_json()
-        st.session_state["data_dir"] = str(data_dir)
-        st.rerun()
 
 
 def show_ledger(run, colours) -> None:
@@ -203,7 +185,7 @@ def show_playground(scenario, run, data_dir) -> None:
 
 
 st.title("What is revealed, and to whom")
-st.markdown(":orange-badge[SYNTHETIC DATA — no real person appears here]")
+synthetic_banner()
 
 try:
     scenario = load_scenario(st.session_state.get("scenario_name", DEFAULT_SCENARIO))

@@ -8,13 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from sandbox.scenario import DEFAULT_SCENARIO, load_scenario
+from sandbox.ui import synthetic_banner, what_it_means
 from sandbox.views import shamir
 from sandbox.views.figures import big, fig_explainer, org_colours
 from sandbox.views.mpyc_explainer import explain
-
-
-def what_it_means(text: str) -> None:
-    st.caption(f"**What this means for your organisation:** {text}")
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -24,7 +21,7 @@ def split_with_mpyc(secret: int, parties: int, threshold: int, draw: int) -> dic
 
 
 st.title("Secret sharing: one number, many pieces")
-st.markdown(":orange-badge[SYNTHETIC — a made-up number, no real data]")
+synthetic_banner()
 
 try:
     scenario = load_scenario(st.session_state.get("scenario_name", DEFAULT_SCENARIO))

@@ -23,6 +23,7 @@ from sandbox.mse import (
     table_from_frame,
 )
 from sandbox.mse.charts import estimates_figure, method_label, suppression_figure, upset_figure
+from sandbox.ui import what_it_means
 
 DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mse"
 DATASET_NOTES = {
@@ -36,11 +37,6 @@ DATASET_NOTES = {
 SOURCE_MPC, SOURCE_BUNDLED, SOURCE_UPLOAD = "Result of the MPC run", "Published example", "Upload a CSV"
 DEFAULT_DATASET = "UKdat.csv"
 MIN_CELL_RANGE = range(11)
-
-
-def means(text: str) -> None:
-    """Plain-language caption under a chart."""
-    st.caption(f"**What this means for your organisation:** {text}")
 
 
 @st.cache_data(show_spinner=False)
@@ -107,7 +103,7 @@ def choose_table() -> tuple[CaptureTable | None, int | None]:
 def show_overlaps(table: CaptureTable) -> None:
     """UpSet-style chart of the capture patterns."""
     st.plotly_chart(upset_figure(table), key="mse_upset_chart")
-    means(
+    what_it_means(
         "each bar is a group of people seen by exactly the organisations marked with dark dots. "
         "The few people seen by two or more organisations are what lets us estimate how many nobody saw."
     )
@@ -145,7 +141,7 @@ def show_models(table: CaptureTable, true_population: int | None) -> None:
         return
     _metrics(results, pthresh, true_population)
     st.plotly_chart(estimates_figure(results, pthresh, true_population), key="mse_estimates_chart")
-    means(
+    what_it_means(
         "different, equally defensible models give different totals. Quote a range and the model, never one "
         "number; the bars with whiskers show 95% bootstrap intervals when computed."
     )
@@ -205,7 +201,7 @@ def show_disclosure(table: CaptureTable) -> None:
         f"Stepwise estimate, cells < {min_cell} suppressed", f"{chosen:,.0f}" if chosen else "does not exist"
     )
     st.plotly_chart(suppression_figure(points, observed, min_cell), key="mse_suppression_chart")
-    means(
+    what_it_means(
         "hiding small cells protects individuals, but those small cells are often the overlaps the estimate "
         "depends on. Agree on disclosure rules before the computation, and check what they cost."
     )
