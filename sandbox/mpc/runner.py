@@ -197,11 +197,17 @@ def run_mpc(
     check: bool = True,
     cancel: threading.Event | None = None,
     progress: Any = None,
+    link: dict[str, Any] | None = None,
 ) -> RunResult:
     """Run `computation` with one real MPyC process per organisation and return the opened result.
 
     With `check=True` the plaintext oracle is computed too and `match` says whether they agree.
     Raises MPCError naming the party when a party fails, dies, stalls or the run is cancelled.
+
+    `link` (optional) emulates a network: ``{"latency_ms", "bandwidth_mbps", "jitter_ms", "seed"}``.
+    Every connection from party i to party j > i then goes through its own delaying relay
+    (`sandbox.timeline.relay`), so each party gets its own `-P` list: its own real listen port, and
+    for every j > i the relay port in front of j.
     """
     comp = computations.get(computation)
     data_dir = Path(data_dir)
@@ -209,6 +215,11 @@ def run_mpc(
     unknown = [o for o in orgs if o not in scenario.org_ids]
     if unknown:
         raise MPCError(f"organisation(s) not in scenario {scenario.name!r}: {', '.join(unknown)}")
+    repeated = sorted({o for o in orgs if orgs.count(o) > 1})
+    if repeated:  # the same file twice would be counted twice by MPC but once by the oracle
+        raise MPCError(f"organisation(s) listed more than once: {', '.join(repeated)}")
+    if not 0 < timeout < float("inf"):  # NaN or inf would switch off the runner's and the parties' timeouts
+        raise MPCError(f"timeout must be a positive number of seconds, not {timeout}")
     m = len(orgs)
     t = _validate_threshold(m, threshold)
     csvs = [_org_csv(data_dir, o) for o in orgs]
@@ -220,7 +231,12 @@ def run_mpc(
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="mpc-sandbox-job-"))  # plans, results, logs: removed afterwards
     ports = free_ports(m)
-    addresses = [arg for port in ports for arg in ("-P", f"127.0.0.1:{port}")]
+    peer_ports = [list(ports) for _ in range(m)]  # peer_ports[i][j]: where party i reaches party j
+    relayed = [(i, j) for i in range(m) for j in range(i + 1, m)] if link is not None else []
+    relay_ports = free_ports(m + len(relayed))[m:] if relayed else []  # distinct from the listen ports
+    for (i, j), relay_port in zip(relayed, relay_ports, strict=True):
+        peer_ports[i][j] = relay_port
+    relays = None
     procs: list[subprocess.Popen] = []
     logs = []
     start = time.perf_counter()
@@ -243,10 +259,22 @@ def run_mpc(
             plan_path.write_text(json.dumps(plan), encoding="utf-8")
             err = (work / f"party-{i}.err").open("w")
             logs.append(err)
+            addresses = [arg for port in peer_ports[i] for arg in ("-P", f"127.0.0.1:{port}")]
             cmd = [sys.executable, "-m", "sandbox.mpc.party", "--plan", str(plan_path),
                    "-M", str(m), "-I", str(i), "-T", str(t), *addresses, "--no-log"]
             procs.append(subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=err,
                                           stdin=subprocess.DEVNULL, start_new_session=True))
+        if relayed:
+            # The relay opens its connection to the target at once and would drop the caller if the
+            # target is not listening yet, so open the relays only when every party listens (until
+            # then a party's connection attempt is refused and MPyC simply retries).
+            from sandbox.timeline.relay import start_relays
+
+            _wait_listening(ports[1:], procs, timeout)
+            relays = start_relays([(relay_ports[k], ports[j]) for k, (_, j) in enumerate(relayed)],
+                                  float(link.get("latency_ms", 0.0)), link.get("bandwidth_mbps"),
+                                  float(link.get("jitter_ms", 0.0)), int(link.get("seed", 0)),
+                                  lifetime_s=timeout + 30)
         if progress:
             progress("parties started", 0.1)
         _watch(procs, orgs, work, timeout=timeout, cancel=cancel)
@@ -254,6 +282,8 @@ def run_mpc(
         results = [json.loads((work / f"result-{i}.json").read_text()) for i in range(m)]
     finally:
         _stop_all(procs)
+        if relays is not None:
+            relays.stop()
         for fh in logs:
             fh.close()
         shutil.rmtree(work, ignore_errors=True)
@@ -284,6 +314,25 @@ def run_mpc(
     if keep:
         (out / "result.json").write_text(json.dumps(result.to_json(), indent=2), encoding="utf-8")
     return result
+
+
+def _listening_ports() -> set[int]:
+    """Ports with a TCP socket in LISTEN state (Linux /proc/net/tcp), found without connecting."""
+    ports = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "0A":
+            ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def _wait_listening(ports: list[int], procs: list[subprocess.Popen], timeout: float) -> None:
+    """Wait until all `ports` listen; return early if a party exits (`_watch` then names it)."""
+    deadline = time.monotonic() + timeout
+    while not set(ports) <= _listening_ports():
+        if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+            return
+        time.sleep(0.01)
 
 
 def _watch(procs: list[subprocess.Popen], orgs: list[str], work: Path, *, timeout: float,
