@@ -5,7 +5,7 @@ Protocol:
 2. compute — H = sum of histograms and its running sum C[a] (no communication); n = C[99].
              The lower q-quantile is the number of ages a with C[a] < q·n: one secure comparison per
              age (den·C[a] < num·n), added up. Mean = (Σ a·H[a]) / n and share of minors = C[17] / n are
-             divided in secure fixed point (SecFxp, 32 fractional bits): exact to about 1e-9.
+             divided in secure fixed point (SecFxp, 48 fractional bits): exact to about 1e-9 relative.
 3. output  — first the flag n >= min_cell; only if it holds, the figures.
 
 Privacy/leakage: only the opened figures (and, when suppressed, that fewer than min_cell registrations
@@ -20,7 +20,7 @@ from sandbox.mpc.computations import QUANTILES
 async def run(mpc, ctx):
     hist = ctx.inputs["hist"]
     secint = mpc.SecInt(ctx.bit_length)
-    secfxp = mpc.SecFxp(64, 32)
+    secfxp = mpc.SecFxp(96, 48)  # 48 fractional bits: the reciprocal of n is exact to ~4e-15
     ctx.start(secint.field.modulus)
 
     with ctx.phase("input"):
