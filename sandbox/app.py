@@ -28,6 +28,7 @@ PAGE_LIST = [
     ("revealed.py", "Revealed and disclosure", ":material/policy:"),
     ("size_estimate.py", "Size estimate", ":material/groups:"),
     ("timeline.py", "Timeline", ":material/timeline:"),
+    ("deployment.py", "Deployment", ":material/dns:"),
     ("room.py", "Room", ":material/meeting_room:"),
     ("report.py", "Report", ":material/summarize:"),
 ]

@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=_cmd_run)
 
-    for module in ("sandbox.mse.cli", "sandbox.timeline.cli"):
+    for module in ("sandbox.mse.cli", "sandbox.timeline.cli", "sandbox.deploy.cli"):
         try:
             importlib.import_module(module).register(sub)
         except (ImportError, AttributeError):  # a part still under construction must not break the rest

@@ -8,6 +8,13 @@ and every output opened to it goes into its transcript (JSON lines). The result 
 
 Failure behaviour: if a peer's connection drops before shutdown, or the plan's timeout passes, the
 party exits at once with a one-line `PARTY-ERROR:` on stderr, so that nothing hangs.
+
+Optional plan keys used by multi-host deployment (`sandbox.deploy`; absent in the runner's plans):
+`listen_port` (bind this port instead of the one in this party's own `-P` address), `mapping` (a
+mapping file applied to the CSV before validation), `connect_timeout` (seconds to reach every peer).
+With `--ssl`, a TLS failure (a certificate from another CA, a certificate whose name does not match
+the party index the peer claims) ends the party with `PARTY-ERROR: TLS ...` instead of MPyC's
+endless reconnect loop.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import argparse
 import importlib
 import json
 import os
+import ssl
 import sys
 import threading
 import time
@@ -27,6 +35,7 @@ EXIT_INPUT = 3
 EXIT_PEER_LOST = 4
 EXIT_TIMEOUT = 5
 EXIT_ERROR = 6
+EXIT_TLS = 7
 
 
 def _fail(code: int, message: str) -> None:
@@ -85,7 +94,72 @@ def _field_values(held: Any) -> list[int]:
     return [int(getattr(h, "value", h)) for h in held]
 
 
-def _install_hooks(mpc: Any, recorder: Any, listen_host: str, state: dict[str, bool]) -> None:
+def _tls_reason(exc: BaseException) -> str:
+    parts = [getattr(exc, "reason", None), getattr(exc, "verify_message", None)]
+    return ": ".join(p for p in parts if p) or str(exc) or type(exc).__name__
+
+
+def _certificate_problem(exc: BaseException) -> bool:
+    """A refused certificate (ours or theirs): retrying cannot help. Other TLS errors (EOF, reset) may."""
+    reason = _tls_reason(exc).upper()
+    return isinstance(exc, ssl.CertificateError) or "CERT" in reason or "UNKNOWN_CA" in reason
+
+
+def _tls_hint(exc: BaseException) -> str:
+    if isinstance(exc, ssl.CertificateError):
+        return "its certificate is not signed by this workshop's CA (a bundle from another export?)"
+    return "it refused our certificate, or it does not speak TLS with this workshop's CA"
+
+
+def _install_tls_hooks(mpc: Any, loop: Any) -> None:
+    """With --ssl: TLS failures end the party with a clear message (retrying cannot fix a certificate)."""
+    create_connection = loop.create_connection
+
+    async def checked_create_connection(factory, host=None, port=None, **kwargs):
+        try:
+            return await create_connection(factory, host, port, **kwargs)
+        except ssl.SSLError as exc:
+            if not _certificate_problem(exc):
+                raise  # e.g. a port forwarder closing a half-open connection: MPyC retries
+            who = kwargs.get("server_hostname") or "a peer"
+            _fail(EXIT_TLS, f"TLS handshake with {who} at {host}:{port} failed: {_tls_reason(exc)} "
+                            f"({_tls_hint(exc)})")
+
+    loop.create_connection = checked_create_connection
+
+    from asyncio import sslproto
+
+    handshake_complete = sslproto.SSLProtocol._on_handshake_complete
+
+    def checked_handshake(self, handshake_exc):  # server side: a client's certificate was refused
+        if isinstance(handshake_exc, ssl.SSLError) and getattr(self, "_server_side", False):
+            reason = _tls_reason(handshake_exc)
+            if _certificate_problem(handshake_exc):
+                peer = self._transport.get_extra_info("peername") if self._transport else None
+                where = f"{peer[0]}:{peer[1]}" if peer else "a peer"
+                _fail(EXIT_TLS, f"TLS handshake from {where} refused: {reason} "
+                                "(its certificate is not from this workshop's CA)")
+            sys.stderr.write(f"PARTY-WARNING: TLS handshake failed ({reason}); still waiting for the parties\n")
+        return handshake_complete(self, handshake_exc)
+
+    sslproto.SSLProtocol._on_handshake_complete = checked_handshake
+
+    set_protocol = mpc.set_protocol
+
+    def bound_set_protocol(peer_pid: int, protocol: Any) -> None:  # bind certificate name to party index
+        transport = getattr(protocol, "transport", None)
+        cert = transport.get_extra_info("peercert") if transport is not None else None
+        names = [v for rdn in (cert or {}).get("subject", ()) for k, v in rdn if k == "commonName"]
+        if names != [f"MPyC party {peer_pid}"]:
+            _fail(EXIT_TLS, f"TLS: a peer claims to be party {peer_pid} but its certificate is named "
+                            f"{', '.join(names) or 'nothing'}; refused")
+        set_protocol(peer_pid, protocol)
+
+    mpc.set_protocol = bound_set_protocol
+
+
+def _install_hooks(mpc: Any, recorder: Any, listen_host: str, state: dict[str, bool],
+                   listen_port: int | None = None) -> None:
     """Observe MPyC's message layer without changing the protocol; bind to listen_host; fail fast."""
     send, receive = mpc._send_message, mpc._receive_message
 
@@ -111,6 +185,8 @@ def _install_hooks(mpc: Any, recorder: Any, listen_host: str, state: dict[str, b
 
     async def bound_create_server(factory, *args, **kwargs):
         kwargs.setdefault("host", listen_host)
+        if listen_port is not None:  # deployment: listen on another port than the advertised one
+            kwargs["port"] = listen_port
         return await create_server(factory, *args, **kwargs)
 
     loop.create_server = bound_create_server
@@ -121,10 +197,27 @@ def _install_hooks(mpc: Any, recorder: Any, listen_host: str, state: dict[str, b
         if not state["shutdown"]:
             peer = getattr(self, "peer_pid", None)
             who = f"party {peer}" if peer is not None else "a peer"
+            if isinstance(exc, ssl.SSLError):
+                _fail(EXIT_TLS, f"TLS: the connection to {who} failed: {_tls_reason(exc)} ({_tls_hint(exc)})")
+            if self.runtime.options.ssl and not state.get("started"):
+                _fail(EXIT_PEER_LOST, f"{who} closed the connection before all parties were connected "
+                                      f"({exc or 'closed'}): it stopped, or it refused our TLS certificate")
             _fail(EXIT_PEER_LOST, f"lost the connection to {who} during the computation ({exc or 'closed'})")
         self.runtime.unset_protocol(self.peer_pid)
 
     asyncoro.MessageExchanger.connection_lost = connection_lost
+
+
+async def _start_within(mpc: Any, seconds: float) -> None:
+    """mpc.start(), but name the unreachable parties after `seconds` instead of retrying forever."""
+    import asyncio
+
+    try:
+        await asyncio.wait_for(mpc.start(), seconds)
+    except TimeoutError:
+        missing = [f"party {p.pid} at {p.host}:{p.port}" for p in mpc.parties
+                   if p.pid != mpc.pid and p.protocol is None]
+        _fail(EXIT_PEER_LOST, f"could not connect within {seconds:.0f} s to {', '.join(missing) or 'all parties'}")
 
 
 def _watchdog(seconds: float) -> None:
@@ -151,7 +244,12 @@ def main() -> None:
 
     try:
         comp = computations.get(plan["computation"])
-        df = read_own_records(plan["csv"])
+        if plan.get("mapping"):  # deployment: an organisation's own export format, mapped before validation
+            from sandbox.deploy.mapping import read_mapped_records
+
+            df = read_mapped_records(plan["csv"], plan["mapping"])
+        else:
+            df = read_own_records(plan["csv"])
         inputs = comp.local_inputs(df, plan["params"])
         limit = 1 << int(plan.get("input_bits", 20))
         check_range(inputs, low=0, high=limit, source=Path(plan["csv"]).name)
@@ -164,12 +262,18 @@ def main() -> None:
     from mpyc.runtime import mpc  # noqa: E402  (import-time side effects: only here, in the party)
 
     mpc.logging(False)
-    _install_hooks(mpc, recorder, plan.get("listen_host", "127.0.0.1"), state)
+    _install_hooks(mpc, recorder, plan.get("listen_host", "127.0.0.1"), state, plan.get("listen_port"))
+    if mpc.options.ssl:
+        _install_tls_hooks(mpc, mpc._loop)
     protocol = importlib.import_module(f"sandbox.mpc.protocols.{comp.protocol}")
     ctx = PartyContext(mpc, plan, inputs, recorder)
 
     async def session() -> dict[str, Any]:
-        await mpc.start()
+        if plan.get("connect_timeout"):
+            await _start_within(mpc, float(plan["connect_timeout"]))
+        else:
+            await mpc.start()
+        state["started"] = True
         t0 = time.perf_counter()
         result = await protocol.run(mpc, ctx)
         seconds = time.perf_counter() - t0
