@@ -41,6 +41,8 @@ def read_own_records(path: str | Path) -> pd.DataFrame:
         validate_records(df, source=path.name)
     except RecordError as exc:
         raise InputError(str(exc)) from None
+    except (ValueError, TypeError) as exc:  # a validator bug must still name the file, never crash a party
+        raise InputError(f"{path.name}: the records could not be checked ({type(exc).__name__}: {exc})") from None
     return df
 
 
