@@ -47,7 +47,7 @@ def start_job() -> None:
         folder = ensure_dataset(scn, seed=seed)
         job.message, job.progress = f"{len(chosen)} parties computing over TCP", 0.3
         result = run_mpc(scn, folder, comp_name, orgs=chosen, threshold=t, params={"min_cell": mc},
-                         cancel=job.cancel, timeout=180)
+                         cancel=job.cancel, timeout=180, nice=10)
         return {"run": result.to_json(), "data_dir": str(folder), "params": {"min_cell": mc}}
 
     if len(orgs) < 3:

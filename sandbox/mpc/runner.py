@@ -198,11 +198,14 @@ def run_mpc(
     cancel: threading.Event | None = None,
     progress: Any = None,
     link: dict[str, Any] | None = None,
+    nice: int = 0,
 ) -> RunResult:
     """Run `computation` with one real MPyC process per organisation and return the opened result.
 
     With `check=True` the plaintext oracle is computed too and `match` says whether they agree.
     Raises MPCError naming the party when a party fails, dies, stalls or the run is cancelled.
+
+    `nice` lowers the parties' CPU priority (the app uses 10 so its web server stays responsive).
 
     `link` (optional) emulates a network: ``{"latency_ms", "bandwidth_mbps", "jitter_ms", "seed"}``.
     Every connection from party i to party j > i then goes through its own delaying relay
@@ -254,6 +257,7 @@ def run_mpc(
                 "result": str((work / f"result-{i}.json").resolve()),
                 "timeout": timeout,
                 "listen_host": "127.0.0.1",
+                "nice": nice,
             }
             plan_path = work / f"plan-{i}.json"
             plan_path.write_text(json.dumps(plan), encoding="utf-8")

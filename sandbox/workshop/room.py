@@ -397,7 +397,7 @@ def run_proposal(store: RoomStore, code: str, proposal_id: int, *, cancel: threa
         prop = store.proposal(code, proposal_id)
         scenario = load_scenario(room.scenario)
         folder = ensure_dataset(scenario, seed=room.seed)
-        run = run_mpc(scenario, folder, prop.computation, orgs=prop.orgs, params=prop.params,
+        run = run_mpc(scenario, folder, prop.computation, orgs=prop.orgs, params=prop.params, nice=10,
                       cancel=cancel, timeout=timeout).to_json()
     except Exception as exc:  # stored and shown in the room; never a traceback
         store.fail_run(code, proposal_id, str(exc) or type(exc).__name__)
