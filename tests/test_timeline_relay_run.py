@@ -10,7 +10,7 @@ from sandbox.mpc.runner import run_mpc
 
 pytestmark = pytest.mark.mpc
 
-LATENCY_MS = 20.0
+LATENCY_MS = 100.0  # large against scheduling noise on a shared 2-core machine
 ORGS = ["police", "kmar", "nla"]
 
 
@@ -43,11 +43,11 @@ def test_counts_by_form_through_relays_matches_oracle_and_is_slower(scenario, sm
     assert relayed.bytes_sent.keys() == plain.bytes_sent.keys()
 
     # MPyC pipelines its messages (about 90 per peer here) into far fewer rounds that wait for the
-    # network, so "messages x 2 x latency" is no lower bound. What must hold: the input sharing,
-    # the opening of the result and the shutdown barrier each wait at least one one-way delay, and
-    # the calibration probe measures about 15-25 such delays for this computation.
+    # network, so "messages x 2 x latency" is no lower bound. What must hold: the input sharing and
+    # the opening of the result (the timed phases; the shutdown barrier is not timed) each wait at
+    # least one one-way delay.
     extra = _protocol_seconds(relayed) - _protocol_seconds(plain)
-    assert extra >= 3 * LATENCY_MS / 1000, f"relayed run only {extra:.3f} s slower in its protocol phases"
+    assert extra >= 1.5 * LATENCY_MS / 1000, f"relayed run only {extra:.3f} s slower in its protocol phases"
     assert relayed.seconds > plain.seconds - 0.5  # total wall: start-up noise on a shared machine
 
     # the relays are stopped and no party process is left behind

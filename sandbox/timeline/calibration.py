@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.optimize import nnls
 
 __all__ = [
     "CALIBRATION_PATH",
@@ -162,9 +163,12 @@ def _lstsq(rows: list[tuple[float, int, float]], terms: list[str], what: str) ->
         raise ValueError(f"{what}: {len(rows)} measurement(s) cannot determine {len(terms)} terms {terms}")
     x = np.array([[TERMS[t](n, m) for t in terms] for n, m, _ in rows])
     y = np.array([v for _, _, v in rows])
-    coef, _res, rank, _sv = np.linalg.lstsq(x, y, rcond=None)
-    if rank < len(terms):
+    if np.linalg.matrix_rank(x) < len(terms):
         raise ValueError(f"{what}: measurements do not vary enough in records/parties to fit terms {terms}")
+    # Non-negative least squares: every term is a cost that grows with size, so a negative coefficient
+    # (which noisy timings on a shared machine produce with plain least squares) would make the
+    # forecast shrink as the data grow.
+    coef, _residual = nnls(x, y)
     return {t: float(c) for t, c in zip(terms, coef, strict=True)}
 
 
