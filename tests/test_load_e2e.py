@@ -6,7 +6,9 @@ still answered while the jobs run (latency is reported, not asserted tightly: th
 
 from __future__ import annotations
 
-import importlib.util
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,19 +17,23 @@ from tests.conftest import _need_chromium
 
 pytestmark = [pytest.mark.e2e, pytest.mark.mpc]
 
-_spec = importlib.util.spec_from_file_location(
-    "bench_load", Path(__file__).resolve().parents[1] / "benchmarks" / "bench_load.py")
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+JOB_CAP = 2
 
 
 def test_three_users_run_at_once_all_match_and_jobs_queue_under_the_cap():
     _need_chromium()
-    res = bench.run(3)
+    # In its own process: pytest-playwright's sync API keeps an event loop running in this one.
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import bench_load; "
+            "print('RESULT ' + json.dumps(bench_load.run(3)))")
+    out = subprocess.run([sys.executable, "-c", code, str(BENCH)], capture_output=True, text=True, timeout=400)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    assert line, f"the load run printed no result:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
+    res = json.loads(line[len("RESULT "):])
     print({k: v for k, v in res.items() if k not in ("per_user",)})
     assert not res["errors"], res["errors"]
     assert res["all_match"], res["per_user"]
-    assert 1 <= res["max_running_jobs"] <= bench.JOB_CAP, res["max_running_jobs"]
+    assert 1 <= res["max_running_jobs"] <= JOB_CAP, res["max_running_jobs"]
     busy = res["busy_click_ms"]
     # Reported, not asserted tightly (shared CI machine); one click in a few is not observed within 30 s by
     # the harness (see docs/reliability.md), so only require that clicks are answered at all.
