@@ -41,37 +41,59 @@ class Captures:
 
 
 def _form_factor(factors: dict[str, float], pop: Population) -> np.ndarray:
-    """Per victim the largest factor over its forms (missing forms count 1)."""
+    """Per victim the largest factor over its forms (missing forms count 1).
+
+    One lookup per victim in a table over all (primary, second) form pairs (`Population.form_codes`).
+    """
     table = np.array([factors.get(f, 1.0) for f in vocab.FORMS])
-    out = table[pop.primary_form]
-    has_second = pop.second_form >= 0
-    out[has_second] = np.maximum(out[has_second], table[pop.second_form[has_second]])
-    return out
+    pairs = np.empty((len(vocab.FORMS), len(vocab.FORMS) + 1))
+    pairs[:, 0] = table
+    pairs[:, 1:] = np.maximum(table[:, None], table[None, :])
+    return pairs.ravel()[pop.form_codes[0]]
 
 
 def capture_probabilities(pop: Population, organisations: list[Organisation]) -> np.ndarray:
-    """The (n, k) matrix of own-capture probabilities."""
+    """The (n, k) matrix of own-capture probabilities (column-major: each column is contiguous)."""
     groups = vocab.NATIONALITY_GROUPS
-    nat_labels, nat_inverse = np.unique(pop.nationality.astype(str), return_inverse=True)
-    group_of_victim = np.array([groups.index(vocab.nationality_group(c)) for c in nat_labels],
-                               dtype=np.int64)[nat_inverse] if len(pop) else np.zeros(0, dtype=np.int64)
-    probs = np.empty((len(pop), len(organisations)))
+    if "nationality" in pop.label_codes:
+        nat_codes, nat_labels = pop.label_codes["nationality"]
+    else:
+        nat_labels, nat_codes = np.unique(pop.nationality.astype(str), return_inverse=True)
+    group_of_victim = np.array([groups.index(vocab.nationality_group(str(c))) for c in nat_labels],
+                               dtype=np.int64)[nat_codes] if len(pop) else np.zeros(0, dtype=np.int64)
+    probs = np.empty((len(pop), len(organisations)), order="F")
     for j, org in enumerate(organisations):
         cap = org.capture
         group_factor = np.array([cap.by_nationality_group.get(g, 1.0) for g in groups])[group_of_victim]
         probs[:, j] = (cap.base * _form_factor(cap.by_form, pop) * np.where(pop.minor, cap.minor, 1.0)
                        * group_factor)
-    return np.minimum(probs, 1.0)
+    return np.minimum(probs, 1.0, out=probs)
 
 
 def _first_contact(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One uniform per victim picks the first-contact organisation (or none) from the (n, k) probs."""
+    """One uniform per victim picks the first-contact organisation (or none) from the (n, k) probs.
+
+    Works column by column (sequential sums, as numpy does for k < 8) on contiguous columns.
+    """
     n, k = probs.shape
-    total = probs.sum(axis=1, keepdims=True)
-    scaled = np.where(total > 1.0, probs / np.maximum(total, 1e-12), probs)
-    entry = (rng.random(n)[:, None] >= np.cumsum(scaled, axis=1)).sum(axis=1)  # k = no contact
+    u = rng.random(n)
     on = np.zeros((n, k), dtype=bool)
-    hit = np.flatnonzero(entry < k)
+    if k == 0:
+        return on
+    total = probs[:, 0].copy()
+    for j in range(1, k):
+        total += probs[:, j]
+    over = np.flatnonzero(total > 1.0)  # scaled down so the chances add up to 1
+    cum = np.zeros(n)
+    entry = np.zeros(n, dtype=np.int64)
+    for j in range(k):
+        col = probs[:, j]
+        if len(over):
+            col = col.copy()
+            col[over] /= np.maximum(total[over], 1e-12)
+        cum += col
+        entry += u >= cum
+    hit = np.flatnonzero(entry < k)  # k = no contact
     on[hit, entry[hit]] = True
     return on
 
@@ -83,7 +105,8 @@ def draw_captures(pop: Population, organisations: list[Organisation], rng: np.ra
     referred_by = np.full((n, k), -1, dtype=np.int8)
     year_end = np.datetime64(f"{pop.year}-12-31")
     jitter = rng.integers(0, 21, (n, k)).astype("timedelta64[D]")
-    reg = np.where(on, np.minimum(pop.reference_date[:, None] + jitter, year_end), np.datetime64("NaT"))
+    reg = np.full((n, k), np.datetime64("NaT"), dtype="datetime64[D]")
+    reg[on] = np.minimum(np.broadcast_to(pop.reference_date[:, None], (n, k))[on] + jitter[on], year_end)
 
     index = {o.id: j for j, o in enumerate(organisations)}
     edges = [
@@ -98,11 +121,12 @@ def draw_captures(pop: Population, organisations: list[Organisation], rng: np.ra
         added = np.zeros_like(on)
         for a, b, prob, delay in edges:
             take = new[:, a] & ~on[:, b] & (rng.random(n) < prob)
-            days = 1 + rng.exponential(delay, n).astype(np.int64) if delay else np.ones(n, dtype=np.int64)
             idx = np.flatnonzero(take)
+            days = (1 + rng.exponential(delay, n)[idx].astype(np.int64) if delay
+                    else np.ones(len(idx), dtype=np.int64))
             on[idx, b] = True
             added[idx, b] = True
             referred_by[idx, b] = a
-            reg[idx, b] = np.minimum(reg[idx, a] + days[idx].astype("timedelta64[D]"), year_end)
+            reg[idx, b] = np.minimum(reg[idx, a] + days.astype("timedelta64[D]"), year_end)
         new = added
     return Captures(on=on, referred_by=referred_by, registration_date=reg)

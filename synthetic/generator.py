@@ -15,7 +15,7 @@ from synthetic.capture import draw_captures
 from synthetic.config import GeneratorParams, Organisation, check_links
 from synthetic.keys import person_keys
 from synthetic.population import draw_population
-from synthetic.records import build_records, date_strings
+from synthetic.records import build_records, coded_string_column, date_strings, string_column
 from synthetic.truth import ground_truth
 
 __all__ = ["SyntheticData", "generate"]
@@ -51,12 +51,27 @@ def _unique_true_keys(pop, registered: np.ndarray, secret: str) -> np.ndarray:
     for _ in range(100):
         keys[todo] = person_keys(pop.given_name[todo], pop.family_name[todo], date_strings(pop.birth_date[todo]),
                                  pop.nationality[todo], secret)
-        dup = pd.Series(keys[idx]).duplicated().to_numpy()
+        dup = pd.Series(keys[idx], dtype=object).duplicated().to_numpy()
         if not dup.any():
             return keys
         todo = idx[dup]
         pop.birth_date[todo] -= np.timedelta64(1, "D")
     raise RuntimeError("could not make person keys unique")  # pragma: no cover
+
+
+def _list_labels(on: np.ndarray, org_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per victim the ';'-joined ids of the lists it is on, in scenario order ('' if none).
+
+    Returned as (codes, table) with table[codes] == the labels; codes are the capture patterns.
+    """
+    k = len(org_ids)
+    pattern = np.zeros(len(on), dtype=np.int64)
+    for j in range(k):
+        pattern |= on[:, j].astype(np.int64) << j
+    present = np.flatnonzero(np.bincount(pattern, minlength=1 << k))
+    table = np.empty(1 << k, dtype=object)
+    table[present] = [";".join(org_ids[j] for j in range(k) if code >> j & 1) for code in present]
+    return pattern, table
 
 
 def generate(organisations: list[Organisation], params: GeneratorParams, *, seed: int,
@@ -93,12 +108,10 @@ def generate(organisations: list[Organisation], params: GeneratorParams, *, seed
         corrupted[org.id] = int(built.key_corrupted.sum())
 
     frame = pop.frame()
-    frame["person_key"] = true_keys
-    lists = np.full(n, "", dtype=object)
-    for j, org_id in enumerate(org_ids):
-        on = cap.on[:, j]
-        lists[on] = np.where(lists[on] == "", org_id, lists[on] + ";" + org_id)
-    frame["lists"] = lists
+    pattern, patterns = _list_labels(cap.on, org_ids)
+    # (an empty population keeps pandas' object columns, as before)
+    frame["person_key"] = string_column(true_keys) if n else true_keys
+    frame["lists"] = coded_string_column(pattern, patterns) if n else np.empty(0, dtype=object)
     truth = ground_truth(frame, cap.on, org_ids, {o: len(records[o]) for o in org_ids}, corrupted,
                          seed=seed, year=the_year)
     return SyntheticData(records=records, population=frame, ground_truth=truth)

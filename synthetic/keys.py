@@ -12,6 +12,7 @@ import hashlib
 import hmac
 
 import numpy as np
+import pandas as pd
 
 from synthetic.names import normalise
 
@@ -33,19 +34,48 @@ def person_key(identity: str, secret: str) -> str:
 
 def person_keys(given: np.ndarray, family: np.ndarray, birth_dates: np.ndarray, nationality: np.ndarray,
                 secret: str) -> np.ndarray:
-    """Keys for arrays of identities (birth dates as 'YYYY-MM-DD' strings); names normalised once each."""
-    cache: dict[str, str] = {}
+    """Keys for arrays of identities (birth dates as 'YYYY-MM-DD' strings).
 
-    def norm(name: str) -> str:
-        out = cache.get(name)
-        if out is None:
-            out = cache[name] = normalise(name)
-        return out
+    Each distinct name is normalised once. HMAC is computed from pre-keyed inner and outer SHA-256
+    states that are copied per identity (same result as `hmac.new`), which avoids building a Python
+    HMAC object per record.
+    """
+    n = len(given)
+    if n == 0:
+        return np.empty(0, dtype=object)
+    names = np.concatenate([np.asarray(given, dtype=object), np.asarray(family, dtype=object)])
+    codes, uniques = pd.factorize(names)
+    normalised = np.array([normalise(str(u)) for u in uniques], dtype=object)[codes]
+    inner, outer = _hmac_pads(secret)
+    new_inner, new_outer = inner.copy, outer.copy
+    half = KEY_HEX_CHARS // 2
 
-    base = hmac.new(secret.encode("utf-8"), digestmod=hashlib.sha256)  # keyed once, copied per identity
-    out = []
-    for g, f, b, n in zip(given, family, birth_dates, nationality, strict=True):
-        h = base.copy()
-        h.update(f"{norm(g)}|{norm(f)}|{b}|{n}".encode())
-        out.append(h.hexdigest()[:KEY_HEX_CHARS])
-    return np.array(out, dtype=object)
+    def key(g: str, f: str, b: str, c: str) -> str:
+        h = new_inner()
+        h.update(f"{g}|{f}|{b}|{c}".encode())
+        o = new_outer()
+        o.update(h.digest())
+        return o.digest()[:half].hex()
+
+    birth_dates, nationality = np.asarray(birth_dates, dtype=object), np.asarray(nationality, dtype=object)
+    if not (len(family) == len(birth_dates) == len(nationality) == n):
+        raise ValueError("person_keys: arrays of different lengths")
+    out = np.empty(n, dtype=object)
+    out[:] = list(map(key, normalised[:n].tolist(), normalised[n:].tolist(), birth_dates.tolist(),
+                      nationality.tolist()))
+    return out
+
+
+def _hmac_pads(secret: str):
+    """The keyed inner and outer SHA-256 states of HMAC (RFC 2104), to be copied per message.
+
+    Equal to `hmac.new(secret, msg, sha256)`, without building a Python HMAC object per key.
+    """
+    key = secret.encode("utf-8")
+    block = hashlib.sha256().block_size
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+    return inner, outer

@@ -8,6 +8,7 @@ Faker call per record, so generation stays fast and deterministic. Cyrillic name
 
 from __future__ import annotations
 
+import functools
 import importlib
 import unicodedata
 from dataclasses import dataclass
@@ -39,19 +40,24 @@ _CYRILLIC = dict(
 )
 
 
+def _transliteration_table() -> dict[int, str]:
+    table = {}
+    for low, lat in _CYRILLIC.items():
+        table[ord(low)] = lat
+        up = low.upper()
+        if len(up) == 1 and up != low:
+            table[ord(up)] = lat.capitalize()
+    return table
+
+
+_TRANSLIT = _transliteration_table()
+
+
 def transliterate(name: str) -> str:
     """Latin spelling of a Cyrillic name (simple table; other scripts pass through)."""
     if name.isascii():
         return name
-    out = []
-    for ch in name:
-        low = ch.lower()
-        if low in _CYRILLIC:
-            lat = _CYRILLIC[low]
-            out.append(lat.capitalize() if ch != low and lat else lat)
-        else:
-            out.append(ch)
-    return "".join(out)
+    return name.translate(_TRANSLIT)
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,7 @@ def _locale_lists(locale: str) -> dict[str, object]:
         return {"gf": given, "gm": given, "ff": provider.last_romanized_names, "fm": provider.last_romanized_names}
     if locale == "pl_PL":
         male = list(provider.male_last_names) + list(provider.unisex_last_names)
-        female = [n[:-1] + "a" if n.endswith("ski") or n.endswith("cki") else n for n in provider.male_last_names]
+        female = [n[:-1] + "a" if n.endswith(("ski", "cki")) else n for n in provider.male_last_names]
         return {
             "gf": provider.first_names_female, "gm": provider.first_names_male,
             "ff": female + list(provider.unisex_last_names), "fm": male,
@@ -102,10 +108,19 @@ def _locale_lists(locale: str) -> dict[str, object]:
     }
 
 
-def _draw(values, size: int, rng: np.random.Generator) -> np.ndarray:
-    names, weights = _as_lists(values)
+@functools.cache
+def _locale_names(locale: str) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+    """Per list key: the transliterated names (object array) and their weights (cached per process)."""
+    out = {}
+    for key, values in _locale_lists(locale).items():
+        names, weights = _as_lists(values)
+        out[key] = (np.array([transliterate(name) for name in names], dtype=object), weights)
+    return out
+
+
+def _draw(names: np.ndarray, weights: np.ndarray | None, size: int, rng: np.random.Generator) -> np.ndarray:
     picked = rng.choice(len(names), size=size, p=weights)
-    return np.array([transliterate(names[i]) for i in picked], dtype=object)
+    return names[picked]
 
 
 def build_pools(nationalities: list[str], rng: np.random.Generator, *, size: int = 400) -> dict[str, NamePool]:
@@ -118,30 +133,38 @@ def build_pools(nationalities: list[str], rng: np.random.Generator, *, size: int
     """
     pools: dict[str, NamePool] = {}
     for nat in sorted(set(nationalities)):
-        lists = [_locale_lists(loc) for loc in LOCALES.get(nat, FALLBACK_LOCALES)]
+        lists = [_locale_names(loc) for loc in LOCALES.get(nat, FALLBACK_LOCALES)]
         parts = {}
         for key in ("gf", "gm", "ff", "fm"):
             per_locale = max(1, size // len(lists))
-            parts[key] = np.concatenate([_draw(lst[key], per_locale, rng) for lst in lists])
+            parts[key] = np.concatenate([_draw(*lst[key], per_locale, rng) for lst in lists])
         pools[nat] = NamePool(parts["gf"], parts["gm"], parts["ff"], parts["fm"])
     return pools
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise(text: str) -> str:
     """Lower-case letters and digits only, accents removed: 'Dürr-van Dijk' -> 'durrvandijk'."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed.lower() if ch.isalnum() and not unicodedata.combining(ch))
 
 
+@functools.lru_cache(maxsize=65536)
 def _strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
 
 
+@functools.lru_cache(maxsize=65536)
+def _swappable(name: str) -> tuple[int, ...]:
+    """Positions i where name[i] and name[i + 1] are distinct letters (names repeat, so cached)."""
+    return tuple(i for i in range(len(name) - 1) if name[i].isalpha() and name[i + 1].isalpha()
+                 and name[i].lower() != name[i + 1].lower())
+
+
 def corrupt_name(name: str, u: float) -> str:
     """A variant whose normalised form differs: swap two adjacent distinct letters (u picks where)."""
-    letters = [i for i in range(len(name) - 1) if name[i].isalpha() and name[i + 1].isalpha()
-               and name[i].lower() != name[i + 1].lower()]
+    letters = _swappable(name)
     if not letters:
         return name + "e"
     i = letters[int(u * len(letters)) % len(letters)]

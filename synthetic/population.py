@@ -8,7 +8,8 @@ victims fit comfortably in memory; `Population.frame()` turns them into a pandas
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -51,19 +52,31 @@ class Population:
     trafficker_relation: np.ndarray  # int8 index into TRAFFICKER_RELATIONS
     given_name: np.ndarray  # object
     family_name: np.ndarray  # object
+    # column name -> (codes, labels) with labels[codes] == the column's values; lets `frame()` build
+    # categoricals without hashing a million strings (optional: missing columns are factorised)
+    label_codes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False,
+                                                                   compare=False)
 
     def __len__(self) -> int:
         return len(self.primary_form)
 
     @cached_property
-    def forms(self) -> np.ndarray:
-        """The ';'-joined forms of each victim, in FORMS order (computed once)."""
-        labels = np.empty((len(_FORMS), len(_FORMS) + 1), dtype=object)
+    def form_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Codes into a label table of every (primary, second) pair ('a;b' and 'b;a' share a label)."""
+        width = len(_FORMS) + 1
+        labels = np.empty(len(_FORMS) * width, dtype=object)
         for p in range(len(_FORMS)):
             for s in range(-1, len(_FORMS)):
                 chosen = sorted({p, s} - {-1})
-                labels[p, s] = vocab.MULTI_VALUE_SEPARATOR.join(_FORMS[i] for i in chosen)
-        return labels[self.primary_form, self.second_form]
+                labels[p * width + s + 1] = vocab.MULTI_VALUE_SEPARATOR.join(_FORMS[i] for i in chosen)
+        codes = self.primary_form.astype(np.int64) * width + self.second_form.astype(np.int64) + 1
+        return codes, labels
+
+    @cached_property
+    def forms(self) -> np.ndarray:
+        """The ';'-joined forms of each victim, in FORMS order (computed once)."""
+        codes, labels = self.form_codes
+        return labels[codes]
 
     def frame(self) -> pd.DataFrame:
         """One row per victim; categorical columns as pandas categoricals, dates as datetime64."""
@@ -71,34 +84,60 @@ class Population:
         def cat(codes: np.ndarray, labels: tuple[str, ...]) -> pd.Categorical:
             return pd.Categorical.from_codes(codes, categories=list(labels))
 
+        def observed(name: str, values: np.ndarray) -> pd.Categorical:
+            """Same as pd.Categorical(values) (observed values, sorted), from integer codes if known."""
+            if name in self.label_codes:
+                return categorical_from_codes(*self.label_codes[name])
+            codes, uniques = pd.factorize(values)
+            return categorical_from_codes(codes, np.asarray(uniques, dtype=object))
+
         n = len(self)
         return pd.DataFrame(
             {
                 "victim_id": np.arange(1, n + 1),
-                "form": pd.Categorical(self.forms),
+                "form": categorical_from_codes(*self.form_codes),
                 "primary_form": cat(self.primary_form, _FORMS),
                 "sex": cat(np.where(self.female, 0, 1), ("F", "M")),
                 "age": age_on(self.birth_date, self.reference_date),
                 "minor_at_exploitation": self.minor.astype(np.int8),
                 "birth_date": self.birth_date,
-                "given_name": pd.Categorical(self.given_name),
-                "family_name": pd.Categorical(self.family_name),
-                "nationality": pd.Categorical(self.nationality),
+                "given_name": observed("given_name", self.given_name),
+                "family_name": observed("family_name", self.family_name),
+                "nationality": observed("nationality", self.nationality),
                 "residence_status": cat(self.residence, vocab.RESIDENCE_STATUSES),
                 "sector": cat(self.sector, vocab.SECTORS),
                 "recruitment": cat(self.recruitment, vocab.RECRUITMENT_METHODS),
-                "means_of_control": pd.Categorical(self.means_of_control),
-                "ilo_indicators": pd.Categorical(self.ilo_indicators),
+                "means_of_control": observed("means_of_control", self.means_of_control),
+                "ilo_indicators": observed("ilo_indicators", self.ilo_indicators),
                 "region": cat(self.region, vocab.REGIONS),
-                "municipality": pd.Categorical(self.municipality),
+                "municipality": observed("municipality", self.municipality),
                 "reference_date": self.reference_date,
                 "exploitation_start": self.exploitation_start,
                 "exploitation_end": self.exploitation_end,
                 "trafficker_count": self.trafficker_count,
-                "trafficker_nationality": pd.Categorical(self.trafficker_nationality),
+                "trafficker_nationality": observed("trafficker_nationality", self.trafficker_nationality),
                 "trafficker_relation": cat(self.trafficker_relation, vocab.TRAFFICKER_RELATIONS),
             }
         )
+
+
+def categorical_from_codes(codes: np.ndarray, labels: np.ndarray) -> pd.Categorical:
+    """`pd.Categorical(labels[codes])` (categories = the observed values, sorted) without hashing strings.
+
+    `labels` may hold duplicates and unused entries; codes must be valid indices (no -1).
+    """
+    labels = np.asarray(labels, dtype=object)
+    used = np.flatnonzero(np.bincount(codes, minlength=len(labels)) if len(codes) else np.zeros(0, dtype=np.int64))
+    first, distinct = pd.factorize(labels[used])  # hash first, then sort only the distinct labels
+    order = np.argsort(np.asarray(distinct, dtype=object), kind="stable")
+    categories = np.asarray(distinct, dtype=object)[order]
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    remap = np.full(len(labels), -1, dtype=np.int64)
+    remap[used] = rank[first]
+    # (pandas infers str categories from strings, and object ones when there are no values at all)
+    dtype = pd.CategoricalDtype(pd.Index(categories, dtype="str" if len(categories) else object))
+    return pd.Categorical.from_codes(remap[codes] if len(codes) else np.zeros(0, dtype=np.int64), dtype=dtype)
 
 
 def age_on(birth: np.ndarray, when: np.ndarray) -> np.ndarray:
@@ -124,6 +163,15 @@ def _draw_by_row(probs: np.ndarray, rows: np.ndarray, rng: np.random.Generator) 
     cdf = np.cumsum(probs, axis=1)
     cdf[:, -1] = 1.0
     u = rng.random(len(rows))
+    last = probs.shape[1] - 1
+    if len(probs) <= 4 and np.isfinite(cdf).all() and (np.diff(cdf, axis=1) >= 0).all() and (cdf >= 0).all():
+        # One searchsorted for all rows: non-negative float64s order like their bit patterns, so the key
+        # (row << 62) | bits(value) sorts by row, then by value (values <= 1.0 need fewer than 62 bits).
+        shift = np.uint64(62)
+        keys = (np.arange(len(probs), dtype=np.uint64)[:, None] << shift) | (cdf + 0.0).view(np.uint64)  # no -0.0
+        query = (rows.astype(np.uint64) << shift) | u.view(np.uint64)
+        found = np.searchsorted(keys.ravel(), query, side="right") - rows.astype(np.int64) * probs.shape[1]
+        return np.minimum(found, last).astype(np.int16)
     out = np.empty(len(rows), dtype=np.int16)
     for r in range(len(probs)):
         sel = rows == r
@@ -132,23 +180,41 @@ def _draw_by_row(probs: np.ndarray, rows: np.ndarray, rng: np.random.Generator) 
 
 
 def _multi_labels(rates: ItemRatesByForm, items: tuple[str, ...], primary: np.ndarray,
-                  second: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Independent yes/no per item (rate = max over the victim's forms), joined with ';'."""
+                  second: np.ndarray, rng: np.random.Generator):
+    """Independent yes/no per item (rate = max over the victim's forms), joined with ';'.
+
+    Returns the joined labels plus (codes, label table) with table[codes] == labels.
+    """
     table = np.zeros((len(_FORMS), len(items)), dtype=np.float32)
     for f, form in enumerate(_FORMS):
         for item, p in rates.by_form[form].items():
             table[f, items.index(item)] = p
-    p = table[primary]
-    has_second = second >= 0
-    p[has_second] = np.maximum(p[has_second], table[second[has_second]])
+    # rates of every (primary, second) pair: the max over both forms; one row lookup per victim
+    width = len(_FORMS) + 1
+    pairs = np.empty((len(_FORMS), width, len(items)), dtype=np.float32)
+    pairs[:, 0] = table
+    pairs[:, 1:] = np.maximum(table[:, None, :], table[None, :, :])
+    pair = primary.astype(np.intp) * width + second.astype(np.intp) + 1
+    p = np.take(pairs.reshape(-1, len(items)), pair, axis=0)
     bits = rng.random(p.shape, dtype=np.float32) < p
-    masks = bits.astype(np.int64) @ (1 << np.arange(len(items), dtype=np.int64))
-    uniq, inverse = np.unique(masks, return_inverse=True)
-    labels = np.array(
-        [vocab.MULTI_VALUE_SEPARATOR.join(it for k, it in enumerate(items) if m >> k & 1) for m in uniq],
-        dtype=object,
-    )
-    return labels[inverse]
+    packed = np.packbits(bits, axis=1, bitorder="little")  # bit k of the mask = item k
+    masks = np.zeros(len(primary), dtype=np.int64)
+    for b in range(packed.shape[1]):
+        masks |= packed[:, b].astype(np.int64) << (8 * b)
+    present = np.flatnonzero(np.bincount(masks, minlength=1 << len(items)))
+    labels = np.empty(1 << len(items), dtype=object)
+    labels[present] = [_mask_label(int(m), items) for m in present]
+    return labels[masks], masks, labels
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _mask_label(mask: int, items: tuple[str, ...]) -> str:
+    """The ';'-joined items whose bits are set in `mask`, in item order (built from the shorter prefix)."""
+    if mask == 0:
+        return ""
+    top = mask.bit_length() - 1
+    rest = mask & ~(1 << top)
+    return f"{_mask_label(rest, items)}{vocab.MULTI_VALUE_SEPARATOR}{items[top]}" if rest else items[top]
 
 
 def _draw_codes(weights: dict[str, float], labels: tuple[str, ...], n: int, rng: np.random.Generator) -> np.ndarray:
@@ -200,24 +266,27 @@ def draw_population(params: GeneratorParams, *, n: int, year: int, rng: np.rando
 
     sector = _draw_by_row(_table(params.sector, vocab.SECTORS), primary, rng)
     recruitment = _draw_by_row(_table(params.recruitment, vocab.RECRUITMENT_METHODS), primary, rng)
-    means = _multi_labels(params.means_of_control, vocab.MEANS_OF_CONTROL, primary, second, rng)
-    ilo = _multi_labels(params.ilo_indicators, vocab.ILO_INDICATORS, primary, second, rng)
+    means, means_codes, means_labels = _multi_labels(params.means_of_control, vocab.MEANS_OF_CONTROL, primary,
+                                                     second, rng)
+    ilo, ilo_codes, ilo_labels = _multi_labels(params.ilo_indicators, vocab.ILO_INDICATORS, primary, second, rng)
 
     region = _draw_codes(params.region.weights, vocab.REGIONS, n, rng)
-    municipality = _municipality(region, rng)
+    municipality, town_codes, town_labels = _municipality(region, rng)
 
     traffickers = params.traffickers
     extra = np.array([traffickers.extra_count_mean_by_form[f] for f in _FORMS])[primary]
     trafficker_count = 1 + rng.poisson(extra)
     same = rng.random(n) < traffickers.same_nationality
     dutch = rng.random(n) < traffickers.dutch_if_different
-    other_nat = np.array(nat_labels, dtype=object)[_draw_by_row(_table(params.nationality, tuple(nat_labels)),
-                                                                 primary, rng)]
-    trafficker_nat = np.where(same, nationality, np.where(dutch, "NL", other_nat)).astype(object)
+    other_codes = _draw_by_row(_table(params.nationality, tuple(nat_labels)), primary, rng)
+    trafficker_labels = np.array(nat_labels + ([] if "NL" in nat_labels else ["NL"]), dtype=object)
+    trafficker_codes = np.where(same, nat_codes, np.where(dutch, list(trafficker_labels).index("NL"), other_codes))
+    trafficker_nat = trafficker_labels[trafficker_codes]
     relation = _draw_by_row(_table(traffickers.relation, vocab.TRAFFICKER_RELATIONS), primary, rng)
 
     pools = build_pools(nat_labels, rng)
-    given, family = _names(nat_codes, nat_labels, female, pools, rng)
+    given, family, name_codes = _names(nat_codes, nat_labels, female, pools, rng)
+    nat_array = np.array(nat_labels, dtype=object)
 
     return Population(
         year=year, primary_form=primary, second_form=second, female=female, minor=minor, birth_date=birth,
@@ -226,6 +295,9 @@ def draw_population(params: GeneratorParams, *, n: int, year: int, rng: np.rando
         reference_date=reference, exploitation_start=start, exploitation_end=end,
         trafficker_count=trafficker_count, trafficker_nationality=trafficker_nat,
         trafficker_relation=relation, given_name=given, family_name=family,
+        label_codes={"nationality": (nat_codes, nat_array), "means_of_control": (means_codes, means_labels),
+                     "ilo_indicators": (ilo_codes, ilo_labels), "municipality": (town_codes, town_labels),
+                     "trafficker_nationality": (trafficker_codes, trafficker_labels), **name_codes},
     )
 
 
@@ -233,42 +305,56 @@ def _residence(params: GeneratorParams, nat_codes: np.ndarray, nat_labels: list[
                rng: np.random.Generator) -> np.ndarray:
     """NL -> nl_citizen, EU -> eu_citizen, UA -> mostly temporary protection, others by weights."""
     statuses = vocab.RESIDENCE_STATUSES
-    groups = np.array([vocab.nationality_group(c) for c in nat_labels], dtype=object)[nat_codes]
+    group_names = vocab.NATIONALITY_GROUPS
+    group_index = {g: i for i, g in enumerate(group_names)}
+    groups = np.array([group_index.get(vocab.nationality_group(c), -1) for c in nat_labels],
+                      dtype=np.int64)[nat_codes]
     non_eu = _draw_codes(params.residence.non_eu, statuses, len(nat_codes), rng)
     ua_protected = rng.random(len(nat_codes)) < params.residence.ua_temporary_protection
     out = non_eu.copy()
-    out[groups == "dutch"] = statuses.index("nl_citizen")
-    out[(groups == "eu_central_eastern") | (groups == "eu_other")] = statuses.index("eu_citizen")
-    is_ua = groups == "ukraine"
+    out[groups == group_names.index("dutch")] = statuses.index("nl_citizen")
+    out[(groups == group_names.index("eu_central_eastern")) | (groups == group_names.index("eu_other"))] = \
+        statuses.index("eu_citizen")
+    is_ua = groups == group_names.index("ukraine")
     out[is_ua] = np.where(ua_protected[is_ua], statuses.index("ua_temporary_protection"),
                           statuses.index("legal_non_eu"))
     return out
 
 
-def _municipality(region: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A municipality inside the victim's police region (uniform over the listed ones)."""
-    out = np.empty(len(region), dtype=object)
+def _municipality(region: np.ndarray, rng: np.random.Generator):
+    """A municipality inside the victim's police region (uniform over the listed ones).
+
+    Returns the names plus (codes, label table) with table[codes] == names.
+    """
     u = rng.random(len(region))
-    for r, name in enumerate(vocab.REGIONS):
-        towns = np.array(MUNICIPALITIES[name], dtype=object)
-        sel = region == r
-        out[sel] = towns[(u[sel] * len(towns)).astype(np.int64)]
-    return out
+    towns = [MUNICIPALITIES[name] for name in vocab.REGIONS]
+    labels = np.array([t for group in towns for t in group], dtype=object)
+    sizes = np.array([len(group) for group in towns], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    codes = offsets[region] + (u * sizes[region]).astype(np.int64)
+    return labels[codes], codes, labels
 
 
 def _names(nat_codes: np.ndarray, nat_labels: list[str], female: np.ndarray, pools: dict[str, NamePool],
-           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Given and family names from the pool of each victim's nationality."""
+           rng: np.random.Generator):
+    """Given and family names from the pool of each victim's nationality.
+
+    All pools are concatenated (per nationality: female, then male), so each victim's name is one
+    index: offset of its (nationality, sex) pool + floor(u × pool size). Also returns the codes.
+    """
     n = len(nat_codes)
-    given = np.empty(n, dtype=object)
-    family = np.empty(n, dtype=object)
     u = rng.random((2, n))
-    for code, nat in enumerate(nat_labels):
-        pool = pools[nat]
-        is_nat = nat_codes == code
-        for is_female, g_pool, f_pool in ((True, pool.given_female, pool.family_female),
-                                          (False, pool.given_male, pool.family_male)):
-            sel = is_nat & (female == is_female)
-            given[sel] = g_pool[(u[0, sel] * len(g_pool)).astype(np.int64)]
-            family[sel] = f_pool[(u[1, sel] * len(f_pool)).astype(np.int64)]
-    return given, family
+    out = []
+    codes = {}
+    for part, (fem_attr, male_attr) in enumerate((("given_female", "given_male"), ("family_female", "family_male"))):
+        arrays = []
+        for nat in nat_labels:
+            arrays += [getattr(pools[nat], fem_attr), getattr(pools[nat], male_attr)]
+        sizes = np.array([len(a) for a in arrays], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        labels = np.concatenate(arrays) if arrays else np.empty(0, dtype=object)
+        group = nat_codes.astype(np.int64) * 2 + (~female).astype(np.int64)
+        code = offsets[group] + (u[part] * sizes[group]).astype(np.int64)
+        out.append(labels[code])
+        codes["given_name" if part == 0 else "family_name"] = (code, labels)
+    return out[0], out[1], codes

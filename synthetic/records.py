@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from synthetic import vocab
 from synthetic.capture import Captures
@@ -22,7 +24,9 @@ from synthetic.names import corrupt_name, spelling_variant, swap_day_month
 from synthetic.population import Population, age_on
 from synthetic.schema import COLUMN_ORDER, REQUIRED_COLUMNS, SYNTHETIC_MARK
 
-__all__ = ["OrgRecords", "build_records", "date_strings"]
+__all__ = ["OrgRecords", "build_records", "coded_string_column", "date_strings", "string_column"]
+
+_STR_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default `str` dtype
 
 
 @dataclass
@@ -36,9 +40,83 @@ class OrgRecords:
 
 def date_strings(dates: np.ndarray) -> np.ndarray:
     """datetime64[D] -> 'YYYY-MM-DD' (object array), '' for NaT."""
-    text = np.datetime_as_string(dates, unit="D").astype(object)
-    text[np.isnat(dates)] = ""
-    return text
+    codes, table = _date_codes(dates)
+    return table[codes]
+
+
+def _date_codes(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, table) with table[codes] == date_strings(dates).
+
+    Dates of one run span a few decades at most, so each distinct day is formatted once (a table over
+    the range of days, cached) and looked up; very wide ranges fall back to formatting every element.
+    """
+    dates = np.asarray(dates, dtype="datetime64[D]")
+    nat = np.isnat(dates)
+    days = dates.view(np.int64)
+    valid = days[~nat]
+    if len(valid) == 0:
+        return np.zeros(len(dates), dtype=np.int64), np.array([""], dtype=object)
+    lo, hi = int(valid.min()), int(valid.max())
+    if hi - lo > max(4 * len(dates), 40_000):
+        text = np.datetime_as_string(dates, unit="D").astype(object)
+        text[nat] = ""
+        return np.arange(len(dates)), text
+    return np.where(nat, hi - lo + 1, days - lo), _day_table(lo, hi)
+
+
+_DAYS: list = [0, np.empty(0, dtype=object)]  # cache: first day (int) and 'YYYY-MM-DD' of each day after it
+
+
+def _day_table(lo: int, hi: int) -> np.ndarray:
+    """'YYYY-MM-DD' for the days lo..hi (days since 1970), followed by '' (for NaT); cached per process."""
+    first, text = _DAYS
+    if not (first <= lo and hi < first + len(text)):
+        if len(text):
+            lo_all, hi_all = min(lo, first), max(hi, first + len(text) - 1)
+        else:
+            lo_all, hi_all = lo, hi
+        text = np.datetime_as_string(np.arange(lo_all, hi_all + 1).astype("datetime64[D]"), unit="D").astype(object)
+        _DAYS[:] = [lo_all, text]
+        first = lo_all
+    table = np.empty(hi - lo + 2, dtype=object)
+    table[:-1] = text[lo - first:hi - first + 1]
+    table[-1] = ""
+    return table
+
+
+def string_column(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """An object array of Python str -> pandas' default `str` array (what read_csv(dtype=str) gives).
+
+    One pyarrow conversion in C instead of pandas' element-wise `_from_sequence`.
+    """
+    return pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(values, type=pa.large_string())]),
+                                      dtype=_STR_DTYPE)
+
+
+def coded_string_column(codes: np.ndarray, labels: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """`string_column(labels[codes])`, built by one pyarrow take (labels: object array of str)."""
+    taken = pa.array(labels, type=pa.large_string()).take(pa.array(np.asarray(codes, dtype=np.int64)))
+    return pd.arrays.ArrowStringArray(pa.chunked_array([taken]), dtype=_STR_DTYPE)
+
+
+def _record_ids(prefix: str, m: int) -> pd.api.extensions.ExtensionArray:
+    """prefix + 1-based row number with at least six digits ('police-2024-000001'), built in pyarrow."""
+    numbers = pc.utf8_lpad(pa.array(np.arange(1, m + 1, dtype=np.int64)).cast(pa.large_string()), width=6,
+                           padding="0")
+    ids = pc.binary_join_element_wise(pa.scalar(prefix, type=pa.large_string()), numbers,
+                                      pa.scalar("", type=pa.large_string()))
+    return pd.arrays.ArrowStringArray(pa.chunked_array([ids], type=pa.large_string()), dtype=_STR_DTYPE)
+
+
+def _number_strings(values: np.ndarray):
+    """Non-negative small ints -> (codes, decimal strings) for a lookup; other ints -> object array."""
+    values = np.asarray(values, dtype=np.int64)
+    if len(values) == 0:
+        return np.empty(0, dtype=object)
+    lo, hi = int(values.min()), int(values.max())
+    if lo < 0 or hi > 100_000:
+        return values.astype(str).astype(object)
+    return values, np.array([str(i) for i in range(hi + 1)], dtype=object)
 
 
 def _names_with_noise(given: np.ndarray, family: np.ndarray, rate: float, rng: np.random.Generator):
@@ -111,42 +189,75 @@ def build_records(org: Organisation, j: int, org_ids: list[str], pop: Population
 
     referrer = cap.referred_by[idx, j]
     referrer_ids = np.array([""] + list(org_ids), dtype=object)
-    values: dict[str, np.ndarray] = {
-        "record_id": np.array([f"{org.id}-{year}-{i:06d}" for i in range(1, m + 1)], dtype=object),
-        "person_key": keys,
-        "org": np.full(m, org.id, dtype=object),
-        "registration_date": date_strings(reg),
-        "form": pop.forms[idx],
-        "given_name": given,
-        "family_name": family,
-        "birth_date": birth,
-        "sex": np.where(pop.female[idx], "F", "M").astype(object),
-        "age": age_on(pop.birth_date[idx], reg).astype(str).astype(object),
-        "minor_at_exploitation": np.where(pop.minor[idx], "1", "0").astype(object),
-        "nationality": pop.nationality[idx],
-        "residence_status": np.array(vocab.RESIDENCE_STATUSES, dtype=object)[pop.residence[idx]],
-        "sector": np.array(vocab.SECTORS, dtype=object)[pop.sector[idx]],
-        "recruitment": np.array(vocab.RECRUITMENT_METHODS, dtype=object)[pop.recruitment[idx]],
-        "means_of_control": pop.means_of_control[idx],
-        "ilo_indicators": pop.ilo_indicators[idx],
-        "region": np.array(vocab.REGIONS, dtype=object)[pop.region[idx]],
-        "municipality": pop.municipality[idx],
-        "exploitation_start": date_strings(pop.exploitation_start[idx]),
-        "exploitation_end": date_strings(pop.exploitation_end[idx]),
-        "trafficker_count": pop.trafficker_count[idx].astype(str).astype(object),
-        "trafficker_nationality": pop.trafficker_nationality[idx],
-        "trafficker_relation": np.array(vocab.TRAFFICKER_RELATIONS, dtype=object)[pop.trafficker_relation[idx]],
-        "referral_from": referrer_ids[referrer + 1],
-        "synthetic": np.full(m, SYNTHETIC_MARK, dtype=object),
+
+    def labels(table, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return codes, np.asarray(table, dtype=object)
+
+    def known(name: str, values: np.ndarray):
+        """Codes and labels of a population column if the population has them, else the values."""
+        if name in pop.label_codes:
+            codes, table = pop.label_codes[name]
+            return codes[idx], table
+        return values[idx]
+
+    def flag(values: np.ndarray, no: str, yes: str):
+        return values[idx].astype(np.int64), np.array([no, yes], dtype=object)
+
+    def constant(text: str):
+        return np.zeros(m, dtype=np.int64), np.array([text], dtype=object)
+
+    # Only the columns this organisation writes are computed (each on demand). A column is either an
+    # object array of str or (codes, labels); the latter becomes a string column by one pyarrow take.
+    makers = {
+        "record_id": lambda: _record_ids(f"{org.id}-{year}-", m),
+        "person_key": lambda: keys,
+        "org": lambda: constant(org.id),
+        "registration_date": lambda: _date_codes(reg),
+        "form": lambda: labels(pop.form_codes[1], pop.form_codes[0][idx]),
+        "given_name": lambda: given,
+        "family_name": lambda: family,
+        "birth_date": lambda: birth,
+        "sex": lambda: flag(pop.female, "M", "F"),
+        "age": lambda: _number_strings(age_on(pop.birth_date[idx], reg)),
+        "minor_at_exploitation": lambda: flag(pop.minor, "0", "1"),
+        "nationality": lambda: known("nationality", pop.nationality),
+        "residence_status": lambda: labels(vocab.RESIDENCE_STATUSES, pop.residence[idx]),
+        "sector": lambda: labels(vocab.SECTORS, pop.sector[idx]),
+        "recruitment": lambda: labels(vocab.RECRUITMENT_METHODS, pop.recruitment[idx]),
+        "means_of_control": lambda: known("means_of_control", pop.means_of_control),
+        "ilo_indicators": lambda: known("ilo_indicators", pop.ilo_indicators),
+        "region": lambda: labels(vocab.REGIONS, pop.region[idx]),
+        "municipality": lambda: known("municipality", pop.municipality),
+        "exploitation_start": lambda: _date_codes(pop.exploitation_start[idx]),
+        "exploitation_end": lambda: _date_codes(pop.exploitation_end[idx]),
+        "trafficker_count": lambda: _number_strings(pop.trafficker_count[idx]),
+        "trafficker_nationality": lambda: known("trafficker_nationality", pop.trafficker_nationality),
+        "trafficker_relation": lambda: labels(vocab.TRAFFICKER_RELATIONS, pop.trafficker_relation[idx]),
+        "referral_from": lambda: labels(referrer_ids, referrer.astype(np.int64) + 1),
+        "synthetic": lambda: constant(SYNTHETIC_MARK),
     }
     held = set(org.fields)
     columns = [c for c in COLUMN_ORDER if c in held or c in REQUIRED_COLUMNS]
+    out = {}
     for name in columns:  # blank the unknown values, field by field in column order
+        col = makers[name]()
         rate = org.missing.get(name, 0.0)
-        if rate > 0:
-            col = values[name].copy()
-            col[rng.random(m) < rate] = ""
-            values[name] = col
-    frame = pd.DataFrame({c: values[c] for c in columns})
+        if isinstance(col, pd.api.extensions.ExtensionArray):  # already a string column
+            if rate > 0:
+                values = np.asarray(col, dtype=object)
+                values[rng.random(m) < rate] = ""
+                col = string_column(values)
+            out[name] = col
+        elif isinstance(col, tuple):
+            codes, table = col
+            if rate > 0:
+                codes = np.where(rng.random(m) < rate, len(table), codes)
+                table = np.append(table, "").astype(object)
+            out[name] = coded_string_column(codes, table)
+        else:
+            if rate > 0:
+                col = col.copy()
+                col[rng.random(m) < rate] = ""
+            out[name] = string_column(col)
+    frame = pd.DataFrame(out)
     return OrgRecords(frame=frame, victim_index=idx, key_corrupted=corrupted)
-

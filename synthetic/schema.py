@@ -111,11 +111,11 @@ def _bad_mask(col: ColumnSpec, values: pd.Series) -> tuple[pd.Series, str]:
     if kind in ("org", "org_ref"):
         return ~values.str.fullmatch(_ORG_ID.pattern), "is not an organisation id"
     if kind == "date":
-        shaped = values.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+        shaped = values.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
         parsed = pd.to_datetime(values.where(shaped, "x"), format="%Y-%m-%d", errors="coerce")
         return parsed.isna(), "is not a date YYYY-MM-DD"
     if kind == "int":
-        digits = values.str.fullmatch(r"\d{1,6}")
+        digits = values.str.fullmatch(r"[0-9]{1,6}")
         too_big = digits & (pd.to_numeric(values.where(digits, "0")) > (col.max_value or 10**6))
         return ~digits | too_big, f"is not a whole number 0-{col.max_value}"
     if kind == "flag":

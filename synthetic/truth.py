@@ -7,6 +7,8 @@ counts that Multiple Systems Estimation works from, and marginals per attribute.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -47,28 +49,72 @@ def capture_patterns(on: np.ndarray, org_ids: list[str]) -> list[dict]:
     return [{"lists": [org_ids[j] for j in members], "count": count} for members, count in rows]
 
 
-def _counts(series: pd.Series) -> dict[str, int]:
-    counts = series.value_counts(sort=False)
-    return {str(k): int(v) for k, v in sorted((str(k), v) for k, v in counts.items() if v > 0)}
+def _value_counts(series: pd.Series, rows: np.ndarray | None) -> list[tuple[str, int]]:
+    """(str(value), count) pairs of a column, optionally only over `rows` (bool mask).
+
+    Categoricals and small non-negative integers are counted with np.bincount on their codes, so no
+    strings are hashed; other columns fall back to value_counts.
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy()
+        if rows is not None:
+            codes = codes[rows]
+        counts = np.bincount(codes[codes >= 0], minlength=len(series.cat.categories))
+        return [(str(k), int(v)) for k, v in zip(series.cat.categories.tolist(), counts.tolist(), strict=True)]
+    if rows is not None:
+        series = series[rows]
+    if pd.api.types.is_integer_dtype(series.dtype) and len(series):
+        values = series.to_numpy()
+        lo, hi = int(values.min()), int(values.max())
+        if lo >= 0 and hi < 1_000_000:
+            counts = np.bincount(values, minlength=hi + 1)
+            return [(str(k), int(v)) for k, v in enumerate(counts)]
+    return [(str(k), int(v)) for k, v in series.value_counts(sort=False).items()]
 
 
-def _multi_counts(series: pd.Series) -> dict[str, int]:
+@functools.lru_cache(maxsize=65536)
+def _items(label: str) -> tuple[str, ...]:
+    return tuple(item for item in label.split(vocab.MULTI_VALUE_SEPARATOR) if item)
+
+
+def _counts(series: pd.Series, rows: np.ndarray | None = None) -> dict[str, int]:
+    return {k: v for k, v in sorted(_value_counts(series, rows)) if v > 0}
+
+
+def _multi_counts(series: pd.Series, rows: np.ndarray | None = None) -> dict[str, int]:
     """Counts per item of a ';'-joined field: count the distinct labels first, then split those."""
     out: dict[str, int] = {}
-    for label, count in series.value_counts(sort=False).items():
-        for item in str(label).split(vocab.MULTI_VALUE_SEPARATOR):
-            if item and count:
-                out[item] = out.get(item, 0) + int(count)
+    for label, count in _value_counts(series, rows):
+        if count:
+            for item in _items(label):
+                out[item] = out.get(item, 0) + count
     return dict(sorted(out.items()))
 
 
-def marginals(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
-    """Counts per value of each attribute; multi-value fields count every item."""
-    out = {name: _counts(frame[name]) for name in _MARGINAL_COLUMNS}
-    out.update({name: _multi_counts(frame[name]) for name in _MULTI_COLUMNS})
-    out["age_band"] = _counts(age_band(frame["age"]))
+def _age_bands(age: pd.Series, rows: np.ndarray | None) -> dict[str, int]:
+    """Same as _counts(age_band(age)), from integer ages with np.searchsorted when that is exact."""
+    values = age.to_numpy()
+    if rows is not None:
+        values = values[rows]
+    if not (pd.api.types.is_integer_dtype(values.dtype) and (len(values) == 0 or (
+            values.min() > -1 and values.max() <= AGE_BANDS[-1][1]))):
+        return _counts(age_band(pd.Series(values)))
+    bands = np.searchsorted(np.array([hi for _, hi, _ in AGE_BANDS]), values, side="left")
+    counts = np.bincount(bands, minlength=len(AGE_BANDS))
+    return dict(sorted((label, int(c)) for (_, _, label), c in zip(AGE_BANDS, counts, strict=True) if c > 0))
+
+
+def marginals(frame: pd.DataFrame, rows: np.ndarray | None = None) -> dict[str, dict[str, int]]:
+    """Counts per value of each attribute; multi-value fields count every item.
+
+    Args:
+        rows: optional bool mask; count only those rows (same as `marginals(frame[rows])`).
+    """
+    out = {name: _counts(frame[name], rows) for name in _MARGINAL_COLUMNS}
+    out.update({name: _multi_counts(frame[name], rows) for name in _MULTI_COLUMNS})
+    out["age_band"] = _age_bands(frame["age"], rows)
     groups: dict[str, int] = {}
-    for nat, count in _counts(frame["nationality"]).items():
+    for nat, count in _counts(frame["nationality"], rows).items():
         group = vocab.nationality_group(nat)
         groups[group] = groups.get(group, 0) + count
     out["nationality_group"] = dict(sorted(groups.items()))
@@ -82,7 +128,6 @@ def ground_truth(population: pd.DataFrame, on: np.ndarray, org_ids: list[str], r
     n_registered = int(registered.sum())
     records_total = int(sum(records_per_org.values()))
     multi = int((on.sum(axis=1) >= 2).sum())
-    reg_frame = population[registered]
     return {
         "population": int(len(population)),
         "registered": n_registered,
@@ -93,7 +138,7 @@ def ground_truth(population: pd.DataFrame, on: np.ndarray, org_ids: list[str], r
         "records_per_registered": round(records_total / n_registered, 6) if n_registered else 0.0,
         "key_corrupted_per_org": {o: int(key_corrupted[o]) for o in org_ids},
         "capture_patterns": capture_patterns(on, org_ids),
-        "marginals": {"population": marginals(population), "registered": marginals(reg_frame)},
+        "marginals": {"population": marginals(population), "registered": marginals(population, registered)},
         "seed": int(seed),
         "year": int(year),
         "scenario_orgs": list(org_ids),
