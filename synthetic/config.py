@@ -83,6 +83,14 @@ class Shares(BaseModel):
         return self
 
 
+def _require_all_forms(value: dict[str, object]) -> None:
+    """A per-form table must name every form of exploitation, and only those."""
+    _check_keys(value, vocab.FORMS, "form")
+    missing = [f for f in vocab.FORMS if f not in value]
+    if missing:
+        raise ValueError(f"missing form(s): {', '.join(missing)}")
+
+
 class SharesByForm(BaseModel):
     """One categorical distribution per form of exploitation (all four forms required)."""
 
@@ -93,10 +101,7 @@ class SharesByForm(BaseModel):
     @field_validator("by_form")
     @classmethod
     def _all_forms(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
-        _check_keys(value, vocab.FORMS, "form")
-        missing = [f for f in vocab.FORMS if f not in value]
-        if missing:
-            raise ValueError(f"missing form(s): {', '.join(missing)}")
+        _require_all_forms(value)
         for form, weights in value.items():
             _check_weights(weights, form)
         return value
@@ -112,10 +117,7 @@ class RatesByForm(BaseModel):
     @field_validator("by_form")
     @classmethod
     def _all_forms(cls, value: dict[str, float]) -> dict[str, float]:
-        _check_keys(value, vocab.FORMS, "form")
-        missing = [f for f in vocab.FORMS if f not in value]
-        if missing:
-            raise ValueError(f"missing form(s): {', '.join(missing)}")
+        _require_all_forms(value)
         return value
 
 
@@ -129,10 +131,7 @@ class ItemRatesByForm(BaseModel):
     @field_validator("by_form")
     @classmethod
     def _all_forms(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
-        _check_keys(value, vocab.FORMS, "form")
-        missing = [f for f in vocab.FORMS if f not in value]
-        if missing:
-            raise ValueError(f"missing form(s): {', '.join(missing)}")
+        _require_all_forms(value)
         return value
 
 
@@ -147,10 +146,7 @@ class AdultAge(BaseModel):
     @field_validator("mean_by_form")
     @classmethod
     def _all_forms(cls, value: dict[str, float]) -> dict[str, float]:
-        _check_keys(value, vocab.FORMS, "form")
-        missing = [f for f in vocab.FORMS if f not in value]
-        if missing:
-            raise ValueError(f"missing form(s): {', '.join(missing)}")
+        _require_all_forms(value)
         return value
 
 
@@ -192,10 +188,7 @@ class Traffickers(BaseModel):
     @field_validator("extra_count_mean_by_form")
     @classmethod
     def _all_forms(cls, value: dict[str, float]) -> dict[str, float]:
-        _check_keys(value, vocab.FORMS, "form")
-        missing = [f for f in vocab.FORMS if f not in value]
-        if missing:
-            raise ValueError(f"missing form(s): {', '.join(missing)}")
+        _require_all_forms(value)
         return value
 
 
