@@ -19,16 +19,46 @@ from sandbox.mpc.transcript import read_transcript
 pytestmark = pytest.mark.mpc
 
 
-def _pids_of_children() -> set[int]:
+def _party_pids(data_dir: Path | None = None) -> set[int]:
+    """Party processes running now; with `data_dir`, only those whose plan reads a file from that folder
+    (so parties of other runs on the same machine are never touched or counted)."""
     out = set()
     for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                if "sandbox.mpc.party" in (p / "cmdline").read_text():
-                    out.add(int(p.name))
-            except OSError:
-                pass
+        if not p.name.isdigit():
+            continue
+        try:
+            cmd = (p / "cmdline").read_text().split("\0")
+            if "sandbox.mpc.party" not in cmd:
+                continue
+            if data_dir is not None:
+                plan = json.loads(Path(cmd[cmd.index("--plan") + 1]).read_text())
+                if not plan["csv"].startswith(str(data_dir)):
+                    continue
+            out.add(int(p.name))
+        except (OSError, ValueError, KeyError, IndexError):
+            pass
     return out
+
+
+def _orphans() -> set[int]:
+    """Party processes whose job folder is gone: their run is over, so they should not exist."""
+    time.sleep(0.2)
+    out = set()
+    for pid in _party_pids():
+        try:
+            if os.readlink(f"/proc/{pid}/cwd").endswith(" (deleted)"):
+                out.add(pid)
+        except OSError:
+            pass
+    return out
+
+
+def _party_index(pid: int) -> int | None:
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_text().split("\0")
+        return int(cmd[cmd.index("-I") + 1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def test_counts_by_form_matches_oracle(scenario, small_data, tmp_path):
@@ -118,15 +148,13 @@ def test_killed_party_is_named_within_10_seconds_and_nothing_is_left(scenario, t
     from tests.conftest import write_small_dataset
 
     data = write_small_dataset(tmp_path / "big", seed=3, low=3000, high=4000)
-    before = _pids_of_children()
     victim: dict[str, int] = {}
 
     def killer():
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            for pid in _pids_of_children() - before:
-                cmd = Path(f"/proc/{pid}/cmdline").read_text().split("\0")
-                if "-I" in cmd and cmd[cmd.index("-I") + 1] == "1":
+            for pid in _party_pids(data):
+                if _party_index(pid) == 1:
                     time.sleep(0.8)  # let the protocol get going
                     os.kill(pid, signal.SIGKILL)
                     victim["pid"] = pid
@@ -144,18 +172,16 @@ def test_killed_party_is_named_within_10_seconds_and_nothing_is_left(scenario, t
     assert err.value.party == 1 and err.value.org == "kmar"
     assert "kmar" in str(err.value)
     assert elapsed < 10 + 5  # named within 10 s of the kill (kill happens ~1-3 s in)
-    assert _pids_of_children() - before == set()
+    assert _party_pids(data) == set() and _orphans() == set()
 
 
 def test_stopped_party_is_caught_by_the_timeout(scenario, small_data):
-    before = _pids_of_children()
     done = threading.Event()
 
     def stopper():
         while not done.is_set():
-            for pid in _pids_of_children() - before:
-                cmd = Path(f"/proc/{pid}/cmdline").read_text().split("\0")
-                if "-I" in cmd and cmd[cmd.index("-I") + 1] == "2":
+            for pid in _party_pids(small_data):
+                if _party_index(pid) == 2:
                     os.kill(pid, signal.SIGSTOP)
                     return
             time.sleep(0.01)
@@ -167,7 +193,7 @@ def test_stopped_party_is_caught_by_the_timeout(scenario, small_data):
     done.set()
     thread.join()
     assert err.value.party == 2 and "stalled" in str(err.value)
-    assert _pids_of_children() - before == set()
+    assert _party_pids(small_data) == set() and _orphans() == set()
 
 
 def test_ports_are_distinct_and_free():
@@ -179,12 +205,11 @@ def test_cancel_stops_all_parties(scenario, tmp_path):
     from tests.conftest import write_small_dataset
 
     data = write_small_dataset(tmp_path / "big", seed=4, low=3000, high=4000)
-    before = _pids_of_children()
     cancel = threading.Event()
     threading.Timer(1.0, cancel.set).start()
     with pytest.raises(MPCError, match="cancelled"):
         run_mpc(scenario, data, "crosstab-form-sector", orgs=scenario.org_ids[:3], cancel=cancel)
-    assert _pids_of_children() - before == set()
+    assert _party_pids(data) == set() and _orphans() == set()
 
 
 def test_catalogue_lists_leakage_for_every_computation():
