@@ -61,9 +61,12 @@ st.button("Run with MPC", type="primary", key="run_start", on_click=start_job)
 
 
 _job = manager.get(st.session_state.get("run_job"))
+# Poll the job: every second while it runs, every 2 s while it waits in the queue. Each poll is a small
+# rerun on the one web-server process, so with 20 users polling faster would itself slow the room down.
+_poll = None if _job is None or not _job.active else (1.0 if _job.state == "running" else 2.0)
 
 
-@st.fragment(run_every=0.5 if _job is not None and _job.active else None)
+@st.fragment(run_every=_poll)
 def job_status() -> None:
     job = manager.get(st.session_state.get("run_job"))
     if job is None:
