@@ -76,3 +76,27 @@ def offer_quick_run(scenario: Scenario, key: str) -> None:
         st.session_state["last_run"] = result.to_json()
         st.session_state["data_dir"] = str(data_dir)
         st.rerun()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _load_run_view(run_json: str):
+    """Transcripts are written once per run: read them once, not on every rerun of a page."""
+    import json
+
+    from sandbox.views.run_view import load_run
+
+    return load_run(json.loads(run_json))
+
+
+def last_run_or_offer(key: str):
+    """(scenario, RunView) of this session's last run; without one, offer a small run and stop the page."""
+    import json
+
+    scenario = current_scenario()
+    if scenario is None:
+        st.stop()
+    last = st.session_state.get("last_run")
+    if not last:
+        offer_quick_run(scenario, key)
+        st.stop()
+    return scenario, _load_run_view(json.dumps(last, sort_keys=True, default=str))

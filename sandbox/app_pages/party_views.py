@@ -5,22 +5,16 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from sandbox.scenario import DEFAULT_SCENARIO, load_scenario
-from sandbox.ui import offer_quick_run, synthetic_banner, what_it_means
+from sandbox.ui import last_run_or_offer, synthetic_banner, what_it_means
 from sandbox.views.figures import fig_rounds, fig_sequence, fig_shares_histogram, org_colours
-from sandbox.views.run_view import facilitator_truth, load_run, party_view
+from sandbox.views.run_view import facilitator_truth, party_view
 from sandbox.views.uniformity import uniformity
 
 st.title("What each organisation sees")
 synthetic_banner()
 
 try:
-    scenario = load_scenario(st.session_state.get("scenario_name", DEFAULT_SCENARIO))
-    last = st.session_state.get("last_run")
-    if not last:
-        offer_quick_run(scenario, "pv_quick_run")
-        st.stop()
-    run = load_run(last)
+    scenario, run = last_run_or_offer("pv_quick_run")
     colours = org_colours(scenario, run.orgs)
     names = {o.id: o.name for o in scenario.organisations}
     org = st.selectbox(

@@ -5,8 +5,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from sandbox.scenario import DEFAULT_SCENARIO, load_scenario
-from sandbox.ui import offer_quick_run, synthetic_banner, what_it_means
+from sandbox.ui import last_run_or_offer, synthetic_banner, what_it_means
 from sandbox.views import disclosure
 from sandbox.views.collusion import collusion
 from sandbox.views.figures import (
@@ -18,7 +17,6 @@ from sandbox.views.figures import (
     org_colours,
 )
 from sandbox.views.ledger import ledger, ledger_csv
-from sandbox.views.run_view import load_run
 
 EPSILONS = [0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]
 
@@ -188,12 +186,7 @@ st.title("What is revealed, and to whom")
 synthetic_banner()
 
 try:
-    scenario = load_scenario(st.session_state.get("scenario_name", DEFAULT_SCENARIO))
-    last = st.session_state.get("last_run")
-    if not last:
-        offer_quick_run(scenario, "rv_quick_run")
-        st.stop()
-    run = load_run(last)
+    scenario, run = last_run_or_offer("rv_quick_run")
     colours = org_colours(scenario, run.orgs)
     names = {o.id: o.name for o in scenario.organisations}
     show_ledger(run, colours)

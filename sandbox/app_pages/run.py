@@ -60,6 +60,12 @@ def start_job() -> None:
 st.button("Run with MPC", type="primary", key="run_start", on_click=start_job)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_own_slices(data_dir: str, orgs: tuple[str, ...], computation: str, params_json: str) -> pd.DataFrame:
+    """Each organisation's own counts: read its file once per result, not on every rerun."""
+    return own_slices(data_dir, list(orgs), computation, json.loads(params_json))
+
+
 _job = manager.get(st.session_state.get("run_job"))
 # Poll the job: every second while it runs, every 2 s while it waits in the queue. Each poll is a small
 # rerun on the one web-server process, so with 20 users polling faster would itself slow the room down.
@@ -118,8 +124,8 @@ if run:
     what_it_means("everyone sees these totals and nothing else; your own numbers stayed with you.")
 
     try:
-        slices = own_slices(st.session_state["data_dir"], run["parties"], run["computation"],
-                            st.session_state.get("last_run_params", {}))
+        slices = cached_own_slices(st.session_state["data_dir"], tuple(run["parties"]), run["computation"],
+                                   json.dumps(st.session_state.get("last_run_params", {}), sort_keys=True))
     except Exception as exc:
         slices = pd.DataFrame()
         st.caption(f"(own slices not available: {exc})")
