@@ -223,3 +223,37 @@ def test_result_json_written(scenario, small_data, tmp_path):
     run_mpc(scenario, small_data, "counts-by-form", orgs=scenario.org_ids[:3], out_dir=out)
     saved = json.loads((out / "result.json").read_text())
     assert saved["match"] is True and saved["computation"] == "counts-by-form"
+
+
+def test_a_party_of_another_run_is_refused(scenario, small_data, tmp_path):
+    """Two runs that clash on a port must fail with a clear message, never compute a mixed result."""
+    import subprocess
+    import sys
+
+    orgs = scenario.org_ids[:3]
+    comp = computations.get("counts-by-form")
+    params = {"min_cell": scenario.disclosure.min_cell, "orgs": orgs}
+    ports = free_ports(3)
+    procs = []
+    for i, org in enumerate(orgs):
+        plan = {"computation": "counts-by-form", "pid": i, "orgs": orgs,
+                "csv": str(small_data / f"{org}.csv"), "cells": comp.cells(params),
+                "input_bits": comp.input_bits, "params": params,
+                "transcript": str(tmp_path / f"t{i}.jsonl"), "result": str(tmp_path / f"r{i}.json"),
+                "timeout": 30, "listen_host": "127.0.0.1",
+                "run_id": "run-a" if i < 2 else "run-b"}  # party 2 was started by another run
+        (tmp_path / f"plan{i}.json").write_text(json.dumps(plan))
+        addresses = [a for p in ports for a in ("-P", f"127.0.0.1:{p}")]
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "sandbox.mpc.party", "--plan", str(tmp_path / f"plan{i}.json"),
+             "-M", "3", "-I", str(i), "-T", "1", *addresses, "--no-log"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+    errs = []
+    for p in procs:
+        _, err = p.communicate(timeout=60)
+        errs.append((p.returncode, err))
+    for i, (code, err) in enumerate(errs):
+        assert code != 0, f"party {i} finished a run mixed with another run's party"
+        assert "PARTY-ERROR" in err and "another run" in err, err
+        assert not (tmp_path / f"r{i}.json").exists()
+    assert "party 2 belongs to another run" in errs[0][1]

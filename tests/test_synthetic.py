@@ -267,7 +267,8 @@ def _write_variant(tmp_path, change) -> str:
     ("change", "field", "words"),
     [
         (lambda r: r["generator"].update(colour="red"), "generator.colour", "unknown key"),
-        (lambda r: r["organisations"][0]["capture"].update(base=1.5), "organisations.0.capture.base", "less than or equal to 1"),
+        (lambda r: r["organisations"][0]["capture"].update(base=1.5), "organisations.0.capture.base",
+         "less than or equal to 1"),
         (lambda r: r["generator"].update(population=-5), "generator.population", "greater than or equal to 0"),
         (lambda r: r["generator"].update(key_noise=-0.1), "generator.key_noise", "greater than or equal to 0"),
         (lambda r: r["organisations"][0]["referrals"][0].update(to="ghost"), "organisations.0.referrals.0.to",

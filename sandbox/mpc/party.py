@@ -6,6 +6,10 @@ The plan names this party's own CSV file only; the party prepares its inputs in 
 them, and then takes part in the protocol. Every message it sends or receives, every share it holds
 and every output opened to it goes into its transcript (JSON lines). The result goes to a JSON file.
 
+Run identity: the runner gives every party of a run the same random `run_id`; right after connecting
+the parties exchange it, so a party that reached a party of a concurrent run (a port clash) stops
+with a clear error instead of mixing two runs' inputs.
+
 Failure behaviour: if a peer's connection drops before shutdown, or the plan's timeout passes, the
 party exits at once with a one-line `PARTY-ERROR:` on stderr, so that nothing hangs.
 
@@ -276,6 +280,15 @@ def main() -> None:
         else:
             await mpc.start()
         state["started"] = True
+        if plan.get("run_id"):
+            # Every party of one run got the same random id. If a port was taken between the runner
+            # choosing it and the party binding it (other runs on the machine), a party could reach a
+            # party of another run: refuse instead of mixing two runs' inputs into a wrong number.
+            ids = await mpc.transfer(plan["run_id"])
+            strangers = [q for q, other in enumerate(ids) if other != plan["run_id"]]
+            if strangers:
+                _fail(EXIT_ERROR, f"party {', '.join(map(str, strangers))} belongs to another run "
+                                  "(a port clash with a concurrent run); nothing was computed, run it again")
         t0 = time.perf_counter()
         result = await protocol.run(mpc, ctx)
         seconds = time.perf_counter() - t0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -233,6 +234,7 @@ def run_mpc(
     out = Path(out_dir) if keep else Path(tempfile.mkdtemp(prefix="mpc-sandbox-run-"))
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="mpc-sandbox-job-"))  # plans, results, logs: removed afterwards
+    run_id = secrets.token_hex(8)  # the parties check they all belong to this run (see party.py)
     ports = free_ports(m)
     peer_ports = [list(ports) for _ in range(m)]  # peer_ports[i][j]: where party i reaches party j
     relayed = [(i, j) for i in range(m) for j in range(i + 1, m)] if link is not None else []
@@ -258,6 +260,7 @@ def run_mpc(
                 "timeout": timeout,
                 "listen_host": "127.0.0.1",
                 "nice": nice,
+                "run_id": run_id,
             }
             plan_path = work / f"plan-{i}.json"
             plan_path.write_text(json.dumps(plan), encoding="utf-8")
