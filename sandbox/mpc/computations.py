@@ -233,7 +233,8 @@ _register(Computation(
     summary=("Mean, median and quartiles of the age at registration and the share of minors over all "
              "organisations' registrations (records with a known age)."),
     reveals=("The number of registrations with a known age, the mean age, the quartiles (whole years) and "
-             "the share of minors. Nothing is opened when fewer registrations than the small-cell "
+             "the share of minors (opened as the sum of ages and the number of minors, which with the number "
+             "of registrations say exactly the same and divide exactly). Nothing is opened when fewer registrations than the small-cell "
              "threshold have an age. Each organisation's own ages stay hidden; the pooled histogram is never "
              "opened (quartiles come from secure comparisons on it)."),
     protocol="histogram_stats",
