@@ -67,7 +67,7 @@ class RunResult:
 
 
 def values_match(a: Any, b: Any, *, rel: float = 1e-6) -> bool:
-    """Exact equality, except that floats (secure fixed-point results) may differ by a relative 1e-6."""
+    """Exact equality, except that floats may differ by a relative 1e-6 (rounding in a different order)."""
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(values_match(a[k], b[k], rel=rel) for k in a)
     if isinstance(a, list) and isinstance(b, list):
@@ -235,10 +235,10 @@ def run_mpc(
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="mpc-sandbox-job-"))  # plans, results, logs: removed afterwards
     run_id = secrets.token_hex(8)  # the parties check they all belong to this run (see party.py)
-    ports = free_ports(m)
-    peer_ports = [list(ports) for _ in range(m)]  # peer_ports[i][j]: where party i reaches party j
     relayed = [(i, j) for i in range(m) for j in range(i + 1, m)] if link is not None else []
-    relay_ports = free_ports(m + len(relayed))[m:] if relayed else []  # distinct from the listen ports
+    chosen = free_ports(m + len(relayed))  # one call, so listen and relay ports are all distinct
+    ports, relay_ports = chosen[:m], chosen[m:]
+    peer_ports = [list(ports) for _ in range(m)]  # peer_ports[i][j]: where party i reaches party j
     for (i, j), relay_port in zip(relayed, relay_ports, strict=True):
         peer_ports[i][j] = relay_port
     relays = None
@@ -246,6 +246,15 @@ def run_mpc(
     logs = []
     start = time.perf_counter()
     try:
+        if relayed:
+            # Listen on the relay ports before any party starts, so that no party's outgoing connection
+            # can take one of them as its local port; a relay waits for its target party to listen.
+            from sandbox.timeline.relay import start_relays
+
+            relays = start_relays([(relay_ports[k], ports[j]) for k, (_, j) in enumerate(relayed)],
+                                  float(link.get("latency_ms", 0.0)), link.get("bandwidth_mbps"),
+                                  float(link.get("jitter_ms", 0.0)), int(link.get("seed", 0)),
+                                  lifetime_s=timeout + 30, connect_timeout=timeout)
         for i, org in enumerate(orgs):
             plan = {
                 "computation": computation,
@@ -271,17 +280,6 @@ def run_mpc(
                    "-M", str(m), "-I", str(i), "-T", str(t), *addresses, "--no-log"]
             procs.append(subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=err,
                                           stdin=subprocess.DEVNULL, start_new_session=True))
-        if relayed:
-            # The relay opens its connection to the target at once and would drop the caller if the
-            # target is not listening yet, so open the relays only when every party listens (until
-            # then a party's connection attempt is refused and MPyC simply retries).
-            from sandbox.timeline.relay import start_relays
-
-            _wait_listening(ports[1:], procs, timeout)
-            relays = start_relays([(relay_ports[k], ports[j]) for k, (_, j) in enumerate(relayed)],
-                                  float(link.get("latency_ms", 0.0)), link.get("bandwidth_mbps"),
-                                  float(link.get("jitter_ms", 0.0)), int(link.get("seed", 0)),
-                                  lifetime_s=timeout + 30)
         if progress:
             progress("parties started", 0.1)
         _watch(procs, orgs, work, timeout=timeout, cancel=cancel)
@@ -321,25 +319,6 @@ def run_mpc(
     if keep:
         (out / "result.json").write_text(json.dumps(result.to_json(), indent=2), encoding="utf-8")
     return result
-
-
-def _listening_ports() -> set[int]:
-    """Ports with a TCP socket in LISTEN state (Linux /proc/net/tcp), found without connecting."""
-    ports = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if fields[3] == "0A":
-            ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-    return ports
-
-
-def _wait_listening(ports: list[int], procs: list[subprocess.Popen], timeout: float) -> None:
-    """Wait until all `ports` listen; return early if a party exits (`_watch` then names it)."""
-    deadline = time.monotonic() + timeout
-    while not set(ports) <= _listening_ports():
-        if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
-            return
-        time.sleep(0.01)
 
 
 def _watch(procs: list[subprocess.Popen], orgs: list[str], work: Path, *, timeout: float,

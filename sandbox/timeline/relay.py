@@ -1,7 +1,8 @@
 """A delaying TCP relay on loopback, to validate the protocol forecast with real MPyC parties.
 
 ``start_relays([(listen_port, target_port), ...], latency_ms=20, bandwidth_mbps=100, jitter_ms=2, seed=1)``
-listens on 127.0.0.1:listen_port and forwards every connection to 127.0.0.1:target_port. Each
+listens on 127.0.0.1:listen_port and forwards every connection to 127.0.0.1:target_port (retrying
+for up to ``connect_timeout`` seconds while the target does not listen yet). Each
 chunk read in either direction is held for ``latency ± jitter`` (uniform, seeded, never below 0,
 never overtaking an earlier chunk) and paced to ``bandwidth_mbps`` per connection and direction.
 The relays run on an asyncio loop in a background thread; ``handle.stop()`` ends them, and they end
@@ -119,6 +120,7 @@ async def _serve(
     jitter_ms: float,
     seed: int,
     lifetime_s: float,
+    connect_timeout: float,
     ready: threading.Event,
     box: dict,
 ) -> None:
@@ -128,6 +130,7 @@ async def _serve(
     bps = bandwidth_mbps * 1e6 if bandwidth_mbps else None
     tasks: set[asyncio.Task] = set()
     stats = box["stats"]
+    loop = asyncio.get_running_loop()
 
     def shaper() -> _Shaper:
         return _Shaper(latency_ms / 1000, jitter_ms / 1000, bps, np.random.default_rng(next(seeds)))
@@ -137,12 +140,17 @@ async def _serve(
             stats["connections"] += 1
             task = asyncio.current_task()
             tasks.add(task)
-            try:
-                t_reader, t_writer = await asyncio.open_connection(HOST, target)
-            except OSError:
-                c_writer.close()
-                tasks.discard(task)
-                return
+            deadline = loop.time() + connect_timeout
+            while True:  # the target may not listen yet (relays start before the parties)
+                try:
+                    t_reader, t_writer = await asyncio.open_connection(HOST, target)
+                    break
+                except OSError:
+                    if loop.time() > deadline or stop.is_set():
+                        c_writer.close()
+                        tasks.discard(task)
+                        return
+                    await asyncio.sleep(0.02)
             try:
                 await asyncio.gather(
                     _pump(c_reader, t_writer, shaper(), stats), _pump(t_reader, c_writer, shaper(), stats)
@@ -185,6 +193,7 @@ def start_relays(
     seed: int = 0,
     *,
     lifetime_s: float = 600.0,
+    connect_timeout: float = 30.0,
 ) -> RelayHandle:
     """Start one relay per (listen_port, target_port) pair on 127.0.0.1 in a background thread.
 
@@ -194,6 +203,8 @@ def start_relays(
         bandwidth_mbps: pacing per connection and direction (None = unlimited).
         jitter_ms: uniform variation of the delay (seeded by `seed`).
         lifetime_s: the relays stop by themselves after this many seconds.
+        connect_timeout: how long a relay keeps trying to reach a target that does not listen yet
+            (the caller's connection is then closed).
 
     Returns a `RelayHandle`; call ``stop()`` (or use it as a context manager).
     """
@@ -211,7 +222,8 @@ def start_relays(
         asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(
-                _serve(list(pairs), latency_ms, bandwidth_mbps, jitter_ms, seed, lifetime_s, ready, box)
+                _serve(list(pairs), latency_ms, bandwidth_mbps, jitter_ms, seed, lifetime_s, connect_timeout,
+                       ready, box)
             )
         finally:
             ready.set()
