@@ -3,12 +3,16 @@
 Usage: python benchmarks/bench_timeline.py [--quick] [--no-fit]
 
 (a) Calibration, for counts-by-form, age-statistics and capture-patterns over records per
-    organisation x parties: one run on plain loopback (compute and start-up) and one probe run through
-    relays with PROBE_MS one-way latency and no bandwidth limit. The probe gives the number of
-    latency-bound rounds, (wall_probe - wall_loopback) / latency - 2 x handshake round trips: MPyC
-    pipelines many messages per round, so "messages per peer" (the transcript's proxy) overstates
-    the rounds that actually wait for the network. The records are refitted with `fit_profile` and
-    written to sandbox/timeline/calibration.json.
+    organisation x parties: a base run through the relays with no added latency (compute, start-up
+    and the relays' own user-space hop) and a probe run with PROBE_MS one-way latency. The probe gives
+    the number of latency-bound rounds, (wall_probe - wall_base) / latency - 2 x handshake round
+    trips: MPyC pipelines many messages per round, so "messages per peer" (the transcript's proxy)
+    overstates the rounds that actually wait for the network. The records are refitted with
+    `fit_profile` and written to sandbox/timeline/calibration.json.
+
+Run it on an otherwise idle machine: m party processes share the cores, so anything else running
+(tests, a browser) inflates compute and start-up several-fold (a loaded run measured 30 s where an
+idle one measures 6 s) and the fit becomes noise.
 (b) Validation on a separate grid (other latencies, 100 Mbit/s per connection): measured wall time
     through the relays against `forecast(..., shared_uplink=False)` with the fitted calibration.
 
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 import statistics
 import sys
@@ -42,12 +47,38 @@ from synthetic import vocab  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "timeline_validation.json"
 PROBE_MS = 100.0  # large against the run-to-run noise of a shared 2-core machine
-CALIBRATE = ("counts-by-form", "age-statistics", "capture-patterns")
+AGGREGATES = ("counts-by-form", "crosstab-form-sector", "crosstab-nationality-form", "crosstab-region-form",
+              "age-statistics")
+OVERLAP = ("capture-patterns", "mo-cooccurrence")
+CALIBRATE = AGGREGATES + OVERLAP
+CORES = os.cpu_count() or 1
+# Aggregates: each party sums its own file locally (N matters little), MPC cost grows with the peers.
+# Overlap: the secret shuffle re-shares all N*m records in every (t+1)-subset of the parties, and a
+# party takes part in C(m-1, t) of those shuffles ("party_subsets").
 FIT_TERMS = {
-    "counts-by-form": {"rounds": ["1", "peers"], "compute_seconds": ["1", "N", "peers"]},
-    "age-statistics": {"rounds": ["1", "peers"], "compute_seconds": ["1", "N", "peers"]},
-    "capture-patterns": {"rounds": ["1", "peers", "log2N"], "compute_seconds": ["1", "N*m", "N*m*peers"]},
+    **{c: {"bytes_sent": ["1", "peers"], "rounds": ["1", "peers"], "compute_seconds": ["1", "N", "peers"]}
+       for c in AGGREGATES},
+    **{c: {"bytes_sent": ["1", "N*m*peers", "N*m*peers*party_subsets"], "rounds": ["1", "peers", "log2N"],
+           "compute_seconds": ["1", "N*m", "N*m*party_subsets"]} for c in OVERLAP},
 }
+UNITS = {
+    "records": "N = records per organisation",
+    "parties": "m = number of parties; peers = m - 1; t = (m-1)//2; subsets = C(m, t+1); "
+               "party_subsets = C(m-1, t), the shuffling subsets one party belongs to",
+    "bytes_sent": "bytes sent per party over the whole run",
+    "rounds": "latency-bound communication rounds (measured with a delaying relay, not messages per peer)",
+    "compute_seconds": "CPU seconds per party (as if it had a core of its own); the forecast stretches it "
+                       "by max(1, m/cores) when all parties share one machine",
+    "startup_seconds": "process start, imports and connecting, per party with a core of its own",
+}
+
+
+def share(m: int) -> float:
+    """How much slower each of m parties runs when they all share this machine's cores."""
+    return max(1.0, m / CORES)
+
+
+NATIONALITIES = ("NL", "RO", "BG", "PL", "UA", "NG", "CN", "BR")
 
 
 def make_data(n: int, orgs: list[str], out: Path, seed: int = 1) -> Path:
@@ -64,6 +95,11 @@ def make_data(n: int, orgs: list[str], out: Path, seed: int = 1) -> Path:
             "registration_date": "2025-03-01",
             "form": rng.choice(vocab.FORMS, n),
             "age": rng.integers(14, 70, n).astype(str),
+            "sector": rng.choice(vocab.SECTORS, n),
+            "region": rng.choice(vocab.REGIONS, n),
+            "nationality": rng.choice(NATIONALITIES, n),
+            "means_of_control": [";".join(rng.choice(vocab.MEANS_OF_CONTROL, rng.integers(1, 4), replace=False))
+                                 for _ in range(n)],
             "synthetic": "SYNTHETIC",
         }).to_csv(out / f"{org}.csv", index=False)
     return out
@@ -81,7 +117,7 @@ def measure(scenario, data: Path, comp: str, n: int, orgs: list[str], link: dict
         "messages_per_peer": r.rounds,
         # per party: sum of the protocol phases; wall (includes CPU contention of m processes on the
         # machine's cores and loopback waits) and CPU
-        "compute_seconds": max(sum(p["wall"] for p in t.values()) for t in r.timings.values()),
+        "compute_wall_seconds": max(sum(p["wall"] for p in t.values()) for t in r.timings.values()),
         "compute_cpu_seconds": max(sum(p["cpu"] for p in t.values()) for t in r.timings.values()),
     }
 
@@ -95,19 +131,25 @@ def calibrate(scenario, tmp: Path, grid_n, grid_m, repeats: int) -> list[dict]:
         for n in grid_n:
             data = make_data(n, orgs, tmp / f"d-{n}-{m}")
             for comp in CALIBRATE:
-                loop = [measure(scenario, data, comp, n, orgs, None) for _ in range(repeats)]
+                loop = [measure(scenario, data, comp, n, orgs, {"latency_ms": 0.0, "seed": 1})
+                        for _ in range(repeats)]
                 probe = [measure(scenario, data, comp, n, orgs, {"latency_ms": PROBE_MS, "seed": 1})
                          for _ in range(repeats)]
                 rec = dict(loop[0])
-                for k in ("wall_seconds", "compute_seconds", "compute_cpu_seconds"):
+                for k in ("wall_seconds", "compute_wall_seconds", "compute_cpu_seconds"):
                     rec[k] = statistics.median(x[k] for x in loop)
                 rec["probe_wall_seconds"] = statistics.median(x["wall_seconds"] for x in probe)
                 extra = rec["probe_wall_seconds"] - rec["wall_seconds"]
                 rec["rounds"] = max(1.0, extra / (PROBE_MS / 1000) - 2 * handshake)
+                # the model's quantities: CPU per party, and start-up per party with a core of its own
+                # (what is left of the base run once the m parties' sharing of the cores is undone)
+                rec["compute_seconds"] = rec["compute_cpu_seconds"]
+                rec["startup_seconds"] = max(0.0, rec["wall_seconds"] / share(m) - rec["compute_cpu_seconds"])
                 rows.append(rec)
                 print(f"calib {comp:17s} N={n:5d} m={m} wall={rec['wall_seconds']:6.2f}s "
-                      f"probe={rec['probe_wall_seconds']:6.2f}s compute={rec['compute_seconds']:6.2f}s "
-                      f"cpu={rec['compute_cpu_seconds']:5.2f}s rounds={rec['rounds']:6.1f} "
+                      f"probe={rec['probe_wall_seconds']:6.2f}s compute={rec['compute_wall_seconds']:6.2f}s "
+                      f"cpu={rec['compute_cpu_seconds']:5.2f}s startup={rec['startup_seconds']:5.2f}s "
+                      f"rounds={rec['rounds']:6.1f} "
                       f"(msgs/peer {rec['messages_per_peer']})", flush=True)
     return rows
 
@@ -123,7 +165,8 @@ def validate(scenario, tmp: Path, cal: dict, comps, grid_n, grid_m, grid_lat, bw
                     link = {"latency_ms": lat, "bandwidth_mbps": bw, "jitter_ms": 0.0, "seed": 3}
                     runs = [measure(scenario, data, comp, n, orgs, link) for _ in range(repeats)]
                     measured = statistics.median(x["wall_seconds"] for x in runs)
-                    net = NetworkProfile("relay", lat, bw, 0.0, "loopback relay", shared_uplink=False)
+                    net = NetworkProfile("relay", lat, bw, 0.0, "loopback relay", shared_uplink=False,
+                                         host_cores=CORES)
                     f = forecast(comp, n, m, net, seed=0, calibration=cal)
                     err = 100.0 * (f.predicted_seconds - measured) / measured
                     rows.append({
@@ -155,9 +198,10 @@ def main(argv: list[str]) -> int:
     if quick:
         cal_n, cal_m, val_n, val_m, val_lat, cal_rep, repeats = (300, 1000), (3, 5), (500,), (3,), (10, 25), 1, 1
     else:
-        cal_n, cal_m, val_n, val_m, val_lat = (500, 2000, 5000), (3, 5), (1000, 5000), (3, 5), (10, 25)
+        cal_n, cal_m, val_n, val_m, val_lat = (500, 2000, 5000), (3, 4, 5), (1000, 5000), (3, 4, 5), (10, 50)
         cal_rep, repeats = 2, 2
     t0 = time.perf_counter()
+    load_start = os.getloadavg()[0]  # anything else running on the machine distorts every figure
     with tempfile.TemporaryDirectory(prefix="bench-timeline-") as d:
         tmp = Path(d)
         if "--no-fit" in argv:
@@ -165,17 +209,18 @@ def main(argv: list[str]) -> int:
         else:
             calib_rows = calibrate(scenario, tmp, cal_n, cal_m, cal_rep)
             note = (f"fitted {date.today().isoformat()} by benchmarks/bench_timeline.py from "
-                    f"{len(calib_rows)} loopback runs (+ {len(calib_rows)} relay probes at {PROBE_MS:g} ms "
+                    f"{len(calib_rows)} base runs through 0-ms relays (+ {len(calib_rows)} relay probes at "
+                    f"{PROBE_MS:g} ms "
                     f"for the latency-bound rounds) of {', '.join(CALIBRATE)}; N per organisation "
                     f"{list(cal_n)}, parties {list(cal_m)}; {platform.machine()}, "
-                    f"{__import__('os').cpu_count()} cores, all parties on one machine"
+                    f"{os.cpu_count()} cores, all parties on one machine"
                     + (" (--quick grid)" if quick else ""))
             cal = fit_profile(calib_rows, terms=FIT_TERMS, measured_on=note)
-            cal["source"] = ("benchmarks/bench_timeline.py; computations not in its grid keep the "
-                             "provisional hand-derived models")
+            cal["source"] = "benchmarks/bench_timeline.py (make bench)"
+            cal["units"] = UNITS
             if not quick:
                 save_calibration(cal)
-        val_rows = validate(scenario, tmp, cal, ("counts-by-form", "capture-patterns"), val_n, val_m,
+        val_rows = validate(scenario, tmp, cal, CALIBRATE, val_n, val_m,
                             val_lat, 100.0, repeats)
     errors = [abs(r["error_percent"]) for r in val_rows]
     summary = {
@@ -188,6 +233,8 @@ def main(argv: list[str]) -> int:
         RESULTS.write_text(json.dumps({
             "benchmark": "timeline_validation", "quick": quick, "date": date.today().isoformat(),
             "seconds": round(time.perf_counter() - t0, 1), "probe_latency_ms": PROBE_MS,
+            "cores": CORES, "load_average_start": round(load_start, 2),
+            "load_average_end": round(os.getloadavg()[0], 2),
             "repeats": repeats, "calibration_repeats": cal_rep,
             "calibration": calib_rows, "validation": val_rows, "summary": summary,
             "fitted": cal["computations"] and {c: cal["computations"][c] for c in CALIBRATE},

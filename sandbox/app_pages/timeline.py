@@ -14,6 +14,7 @@ from sandbox.timeline import (
     computation_names,
     default_plan,
     forecast,
+    load_calibration,
     scaling,
     simulate_project,
 )
@@ -39,9 +40,12 @@ def _project(plan_json: str, org_ids: tuple[str, ...], runs: int, seed: int):
 
 def _protocol_section() -> None:
     st.header("One MPC run")
+    cal = load_calibration()
     st.caption(
-        "A simulation of the parties exchanging messages round after round. Calibration is provisional: "
-        "hand-derived from small benchmarks until it is refitted from real runs."
+        "A simulation of the parties exchanging messages round after round, with costs measured on real "
+        "MPyC runs of this sandbox (`make bench` refits them) and checked against runs through delaying "
+        "relays. " + ("Calibration: " + cal["measured_on"] if cal.get("status") == "fitted"
+                      else "Calibration is provisional: hand-derived, not yet refitted from real runs.")
     )
     names = computation_names()
     c1, c2 = st.columns(2)
@@ -57,11 +61,13 @@ def _protocol_section() -> None:
     parties = c2.slider("Parties (organisations)", 2, 7, 6, key="tl_parties")
     custom = None
     if network_name == "custom":
-        k1, k2, k3 = st.columns(3)
+        k1, k2, k3, k4 = st.columns(4)
         custom = (
             k1.number_input("Latency, one way (ms)", 0.0, 2000.0, 20.0, key="tl_latency"),
             k2.number_input("Bandwidth (Mbit/s)", 0.1, 100_000.0, 50.0, key="tl_bandwidth"),
             k3.number_input("Jitter (ms)", 0.0, 1000.0, 2.0, key="tl_jitter"),
+            int(k4.number_input("All parties on one machine with … cores (0 = a machine each)", 0, 256, 0,
+                                key="tl_host_cores")) or None,
         )
         network = NetworkProfile.custom(*custom)
     else:

@@ -234,8 +234,9 @@ _register(Computation(
              "organisations' registrations (records with a known age)."),
     reveals=("The number of registrations with a known age, the mean age, the quartiles (whole years) and "
              "the share of minors (opened as the sum of ages and the number of minors, which with the number "
-             "of registrations say exactly the same and divide exactly). Nothing is opened when fewer registrations than the small-cell "
-             "threshold have an age. Each organisation's own ages stay hidden; the pooled histogram is never "
+             "of registrations say exactly the same and divide exactly). Nothing is opened when fewer "
+             "registrations than the small-cell threshold have an age. Each organisation's own ages stay "
+             "hidden; the pooled histogram is never "
              "opened (quartiles come from secure comparisons on it)."),
     protocol="histogram_stats",
     cells=lambda p: ["records_with_age", "mean_age", "q1", "median", "q3", "share_minors"],

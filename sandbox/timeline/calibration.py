@@ -7,7 +7,12 @@ and how long start-up takes. Each quantity is a linear model over named terms::
     "bytes_sent": {"terms": {"1": 2000, "N*m*peers": 330}}   ->   2000 + 330 * N * m * (m - 1)
 
 The term vocabulary is `TERMS`. Because the models are linear in their coefficients,
-`fit_profile` can refit them by ordinary least squares from measured runs (``make bench``).
+`fit_profile` can refit them by non-negative least squares from measured runs
+(``benchmarks/bench_timeline.py``, part of ``make bench``).
+
+Units: ``compute_seconds`` and ``startup_seconds`` are per party *with a core of its own*; when all
+parties share one machine the forecast stretches them (see `NetworkProfile.host_cores`).
+``rounds`` are the latency-bound rounds, measured by running the parties through delaying relays.
 """
 
 from __future__ import annotations
@@ -47,6 +52,11 @@ def _subsets(m: int) -> float:
     return float(math.comb(m, (m - 1) // 2 + 1))
 
 
+def _party_subsets(m: int) -> float:
+    """Number of those subsets that contain one given party, C(m-1, t): the shuffles it takes part in."""
+    return float(math.comb(m - 1, (m - 1) // 2)) if m >= 1 else 0.0
+
+
 #: Named regressors of the cost models, as functions of (N records per organisation, m parties).
 TERMS: dict[str, Callable[[float, int], float]] = {
     "1": lambda n, m: 1.0,
@@ -59,6 +69,8 @@ TERMS: dict[str, Callable[[float, int], float]] = {
     "N*peers": lambda n, m: float(n) * (m - 1),
     "N*m*peers": lambda n, m: float(n) * m * (m - 1),
     "N*m*subsets": lambda n, m: float(n) * m * _subsets(m),
+    "N*m*party_subsets": lambda n, m: float(n) * m * _party_subsets(m),
+    "N*m*peers*party_subsets": lambda n, m: float(n) * m * (m - 1) * _party_subsets(m),
     "log2N*peers": lambda n, m: math.log2(max(n, 1)) * (m - 1),
 }
 

@@ -6,6 +6,7 @@ The lead wires `register` into ``sandbox/cli.py``; ``python -m sandbox.timeline.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from typing import Any
@@ -27,8 +28,11 @@ def _protocol(args: argparse.Namespace) -> int:
             if args.latency_ms is not None or args.bandwidth_mbps is not None:
                 return _fail("give either --network or --latency-ms/--bandwidth-mbps, not both")
             net = get_network(args.network)
+            if args.host_cores is not None:
+                net = dataclasses.replace(net, host_cores=args.host_cores)
         elif args.latency_ms is not None and args.bandwidth_mbps is not None:
-            net = NetworkProfile.custom(args.latency_ms, args.bandwidth_mbps, args.jitter_ms or 0.0)
+            net = NetworkProfile.custom(args.latency_ms, args.bandwidth_mbps, args.jitter_ms or 0.0,
+                                        host_cores=args.host_cores)
         else:
             return _fail("give --network PROFILE, or --latency-ms X and --bandwidth-mbps Y")
         f = forecast(args.computation, args.records, args.parties, net, seed=args.seed)
@@ -113,6 +117,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--latency-ms", type=float, help="custom one-way latency (ms)")
     p.add_argument("--bandwidth-mbps", type=float, help="custom bandwidth (Mbit/s)")
     p.add_argument("--jitter-ms", type=float, default=None, help="custom jitter (ms)")
+    p.add_argument("--host-cores", type=_positive_int, default=None,
+                   help="all parties share one machine with this many cores (as in the sandbox); "
+                        "default: one machine per party (loopback: this machine)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_protocol)

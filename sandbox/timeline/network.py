@@ -6,6 +6,7 @@ your own measurements (custom values) when you know your organisation's connecti
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 
 __all__ = ["NETWORKS", "NetworkProfile", "get_network"]
@@ -24,6 +25,9 @@ class NetworkProfile:
         shared_uplink: True (default) when a party's messages to all its peers share one uplink
             (an organisation's internet connection); False when every pair of parties has its own
             link of this bandwidth (what `relay.start_relays` emulates, one relay per connection).
+        host_cores: None (default) when every party runs on its own machine; a number of cores when
+            all parties share one machine (this sandbox): m parties computing at once on fewer cores
+            each get host_cores/m of a core, so start-up and compute stretch by max(1, m/host_cores).
     """
 
     name: str
@@ -32,8 +36,11 @@ class NetworkProfile:
     jitter_ms: float = 0.0
     description: str = ""
     shared_uplink: bool = True
+    host_cores: int | None = None
 
     def __post_init__(self) -> None:
+        if self.host_cores is not None and not self.host_cores >= 1:
+            raise ValueError(f"host_cores must be >= 1 (or None: one machine per party), got {self.host_cores}")
         if not self.latency_ms >= 0:
             raise ValueError(f"latency_ms must be >= 0, got {self.latency_ms}")
         if not self.bandwidth_mbps > 0:
@@ -42,8 +49,10 @@ class NetworkProfile:
             raise ValueError(f"jitter_ms must be >= 0, got {self.jitter_ms}")
 
     @classmethod
-    def custom(cls, latency_ms: float, bandwidth_mbps: float, jitter_ms: float = 0.0) -> NetworkProfile:
-        """A user-defined profile."""
+    def custom(
+        cls, latency_ms: float, bandwidth_mbps: float, jitter_ms: float = 0.0, host_cores: int | None = None
+    ) -> NetworkProfile:
+        """A user-defined profile (`host_cores`: all parties on one machine with that many cores)."""
         return cls(
             name="custom",
             latency_ms=float(latency_ms),
@@ -51,7 +60,9 @@ class NetworkProfile:
             jitter_ms=float(jitter_ms),
             description=(
                 f"custom: {latency_ms:g} ms one way, {bandwidth_mbps:g} Mbit/s, ±{jitter_ms:g} ms jitter"
+                + (f", all parties on one {host_cores}-core machine" if host_cores else "")
             ),
+            host_cores=host_cores,
         )
 
     def to_dict(self) -> dict:
@@ -61,7 +72,8 @@ class NetworkProfile:
 NETWORKS: dict[str, NetworkProfile] = {
     p.name: p
     for p in (
-        NetworkProfile("loopback", 0.05, 10_000, 0.0, "all parties on one machine (the sandbox itself)"),
+        NetworkProfile("loopback", 0.05, 10_000, 0.0, "all parties on one machine (the sandbox itself)",
+                       host_cores=os.cpu_count() or 1),
         NetworkProfile("lan", 0.5, 1_000, 0.1, "one office network"),
         NetworkProfile(
             "nl-organisations", 10.0, 100, 2.0, "organisations across the Netherlands (VPN/internet)"

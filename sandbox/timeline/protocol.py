@@ -10,6 +10,10 @@ Model (one run, m parties, R rounds, all parties symmetric):
 3. A party starts its next round only when it has the messages of all its peers for this round
    (MPyC waits for the shares it needs), so the slowest message of a round sets the pace.
 
+Parties on one machine: when the network profile says all parties share a host with C cores
+(``host_cores``, e.g. the loopback profile), start-up and compute stretch by max(1, m / C): the m
+parties compute at the same moments (the protocol is symmetric), so each gets C/m of a core.
+
 Attribution: every party and every message carries a vector (compute, latency, bandwidth, startup)
 of the time spent along its causal chain. Waiting for the uplink counts as bandwidth. When a party
 waits for messages, it inherits the vector of the message that arrived last. The party that finishes
@@ -123,12 +127,14 @@ class _Run:
         env, cost = self.env, self.cost
         m, rounds = cost.parties, cost.rounds
         vec: Vec = (0.0, 0.0, 0.0, 0.0)
-        yield env.timeout(cost.startup_seconds)
-        vec = _add(vec, startup=cost.startup_seconds)
+        share = max(1.0, m / self.net.host_cores) if self.net.host_cores else 1.0
+        startup = cost.startup_seconds * share
+        yield env.timeout(startup)
+        vec = _add(vec, startup=startup)
         if m > 1 and self.handshake > 0:
             yield env.timeout(self.handshake)
             vec = _add(vec, latency=self.handshake)
-        compute = cost.compute_seconds / rounds
+        compute = cost.compute_seconds * share / rounds
         bits = cost.bytes_sent * 8.0 / rounds / max(m - 1, 1)
         tx = bits / self.bits_per_second
         for r in range(rounds):
