@@ -1,7 +1,7 @@
 """Load, CI-sized: 3 browser users start MPC runs at once (the full run: benchmarks/bench_load.py, 20 users).
 
-All three results match the plaintext check, at most 2 jobs run at a time, and another user's clicks are
-still answered while the jobs run (latency is reported, not asserted tightly: the CI machine is shared).
+All three results match the plaintext check, at most 2 jobs run at a time, and every click of another user is
+answered while the jobs run (the 300 ms budget is reported as an expected failure while issue 9 is open).
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ def test_three_users_run_at_once_all_match_and_jobs_queue_under_the_cap():
     assert 1 <= res["max_running_jobs"] <= JOB_CAP, res["max_running_jobs"]
     busy = res["busy_click_ms"]
     assert busy["n"] >= 1, "the observing user made no click while jobs ran"
-    # Issue 9 is open here: while jobs run, another user's click is sometimes not answered within the
-    # harness's 30 s (browsers, server and parties share 2 cores). Correctness and the queue cap are
-    # asserted above; the latency result is reported as an expected failure instead of breaking CI.
-    if busy["median"] >= 30_000:
-        pytest.xfail(f"issue 9 open: clicks not answered within 30 s while jobs ran: {busy}")
+    assert busy["max"] < 30_000, f"a click was not answered within 30 s while jobs ran: {busy}"
+    # Issue 9 is still open for the 300 ms budget: most clicks are answered within it, but the slowest
+    # wait up to a few seconds while other sessions' reruns hold the server's GIL (docs/reliability.md).
+    if busy["max"] > 300:
+        pytest.xfail(f"issue 9 open: slowest click {busy['max']} ms > 300 ms while jobs ran: {busy}")

@@ -257,3 +257,18 @@ def test_a_party_of_another_run_is_refused(scenario, small_data, tmp_path):
         assert "PARTY-ERROR" in err and "another run" in err, err
         assert not (tmp_path / f"r{i}.json").exists()
     assert "party 2 belongs to another run" in errs[0][1]
+
+
+def test_check_runs_in_its_own_process_and_reports_own_counts(scenario, small_data):
+    """The plaintext check and each organisation's own slice come from the check process, not the caller."""
+    from sandbox.results import own_slices
+
+    orgs = scenario.org_ids[:3]
+    r = run_mpc(scenario, small_data, "counts-by-form", orgs=orgs, params={"min_cell": 0})
+    assert r.match and r.oracle == run_plain(scenario, small_data, "counts-by-form", orgs=orgs,
+                                             params={"min_cell": 0})["revealed"]
+    expected = own_slices(small_data, orgs, "counts-by-form", {"min_cell": 0, "orgs": orgs})
+    got = {(org, cell): n for org, counts in r.own_counts.items() for cell, n in counts.items()}
+    assert got == {(row.organisation, row.cell): row.count for row in expected.itertuples()}
+    unchecked = run_mpc(scenario, small_data, "counts-by-form", orgs=orgs, check=False)
+    assert unchecked.match is None and unchecked.oracle is None and unchecked.own_counts is None

@@ -61,6 +61,8 @@ class RunResult:
     timings: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     transcripts: dict[str, str] = field(default_factory=dict)
     out_dir: str | None = None
+    # each organisation's own count per cell (aggregates only; from the check process, for "your own slice")
+    own_counts: dict[str, dict[str, int]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -203,7 +205,8 @@ def run_mpc(
 ) -> RunResult:
     """Run `computation` with one real MPyC process per organisation and return the opened result.
 
-    With `check=True` the plaintext oracle is computed too and `match` says whether they agree.
+    With `check=True` the plaintext oracle is computed too (in its own process, `sandbox.mpc.oracle`, next to
+    the parties) and `match` says whether they agree.
     Raises MPCError naming the party when a party fails, dies, stalls or the run is cancelled.
 
     `nice` lowers the parties' CPU priority (the app uses 10 so its web server stays responsive).
@@ -243,9 +246,20 @@ def run_mpc(
         peer_ports[i][j] = relay_port
     relays = None
     procs: list[subprocess.Popen] = []
+    oracle_proc: subprocess.Popen | None = None
     logs = []
     start = time.perf_counter()
     try:
+        if check:  # the plaintext check runs in its own process, next to the parties, at the lowest priority
+            oracle_plan = work / "oracle-plan.json"
+            oracle_plan.write_text(json.dumps({"computation": computation, "data_dir": str(data_dir.resolve()),
+                                               "orgs": orgs, "params": p, "nice": 19}), encoding="utf-8")
+            err = (work / "oracle.err").open("w")
+            logs.append(err)
+            oracle_proc = subprocess.Popen(
+                [sys.executable, "-m", "sandbox.mpc.oracle", "--plan", str(oracle_plan),
+                 "--out", str(work / "oracle.json")],
+                cwd=work, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
         if relayed:
             # Listen on the relay ports before any party starts, so that no party's outgoing connection
             # can take one of them as its local port; a relay waits for its target party to listen.
@@ -285,8 +299,9 @@ def run_mpc(
         _watch(procs, orgs, work, timeout=timeout, cancel=cancel)
         seconds = time.perf_counter() - start
         results = [json.loads((work / f"result-{i}.json").read_text()) for i in range(m)]
+        oracle = _oracle_result(oracle_proc, work, timeout) if oracle_proc is not None else None
     finally:
-        _stop_all(procs)
+        _stop_all(procs + ([oracle_proc] if oracle_proc is not None else []))
         if relays is not None:
             relays.stop()
         for fh in logs:
@@ -311,14 +326,26 @@ def run_mpc(
         transcripts={o: str(out / f"transcript-{i}-{o}.jsonl") for i, o in enumerate(orgs)},
         out_dir=str(out),
     )
-    if check:
-        oracle = run_plain(scenario, data_dir, computation, params=params, orgs=orgs)
+    if oracle is not None:
         result.oracle = oracle["revealed"]
         result.oracle_suppressed = oracle.get("suppressed", [])
+        result.own_counts = oracle.get("own_counts")
         result.match = values_match(result.revealed, result.oracle) and result.suppressed == result.oracle_suppressed
     if keep:
         (out / "result.json").write_text(json.dumps(result.to_json(), indent=2), encoding="utf-8")
     return result
+
+
+def _oracle_result(proc: subprocess.Popen, work: Path, timeout: float) -> dict[str, Any]:
+    """Wait for the plaintext check started next to the parties; MPCError if it failed."""
+    try:
+        proc.wait(timeout=max(5.0, timeout))
+    except subprocess.TimeoutExpired:
+        raise MPCError(f"the plaintext check did not finish within {max(5.0, timeout):.0f} s") from None
+    if proc.returncode != 0:
+        err = (work / "oracle.err").read_text(errors="replace").strip().splitlines()
+        raise MPCError(f"the plaintext check failed: {err[-1] if err else f'exit code {proc.returncode}'}")
+    return json.loads((work / "oracle.json").read_text(encoding="utf-8"))
 
 
 def _watch(procs: list[subprocess.Popen], orgs: list[str], work: Path, *, timeout: float,
