@@ -106,13 +106,12 @@ def make_data(n: int, orgs: list[str], out: Path, seed: int = 1) -> Path:
 
 
 def measure(scenario, data: Path, comp: str, n: int, orgs: list[str], link: dict | None) -> dict:
-    r = run_mpc(scenario, data, comp, orgs=orgs, link=link, timeout=300)
-    if not r.match:  # a correctness problem, not a timing one: keep the timing, flag the run
-        print(f"WARNING {comp} N={n} m={len(orgs)} link={link}: opened {r.revealed} but the oracle says "
-              f"{r.oracle}", flush=True)
+    # check=False: a real deployment has no plaintext check, and the sandbox's check process would compete
+    # with the parties for the cores (correctness is benchmarks/bench_oracle.py's job)
+    r = run_mpc(scenario, data, comp, orgs=orgs, link=link, timeout=300, check=False)
     return {
         "computation": comp, "records": n, "parties": len(orgs),
-        "wall_seconds": r.seconds, "match": r.match,
+        "wall_seconds": r.seconds,
         "bytes_sent": max(r.bytes_sent.values()),
         "messages_per_peer": r.rounds,
         # per party: sum of the protocol phases; wall (includes CPU contention of m processes on the
