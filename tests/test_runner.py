@@ -254,9 +254,11 @@ def test_a_party_of_another_run_is_refused(scenario, small_data, tmp_path):
         errs.append((p.returncode, err))
     for i, (code, err) in enumerate(errs):
         assert code != 0, f"party {i} finished a run mixed with another run's party"
-        assert "PARTY-ERROR" in err and "another run" in err, err
+        assert "PARTY-ERROR" in err, err  # "belongs to another run", or the connection its peer closed on it
         assert not (tmp_path / f"r{i}.json").exists()
-    assert "party 2 belongs to another run" in errs[0][1]
+    # whoever completes the exchange first names the stranger; the others may only see that peer leave
+    assert any("party 2 belongs to another run" in err for _, err in errs[:2]) or \
+        "belongs to another run" in errs[2][1], errs
 
 
 def test_check_runs_in_its_own_process_and_reports_own_counts(scenario, small_data):
