@@ -10,7 +10,7 @@ import pandas as pd
 from sandbox.mpc import computations
 from sandbox.mpc.inputs import read_own_records
 
-__all__ = ["own_slices", "revealed_table"]
+__all__ = ["own_counts", "own_slices", "revealed_table"]
 
 
 def revealed_table(revealed: Any, oracle: Any = None) -> pd.DataFrame:
@@ -31,17 +31,22 @@ def revealed_table(revealed: Any, oracle: Any = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def own_counts(frames: dict[str, pd.DataFrame], computation: str, params: dict[str, Any]) -> dict[str, dict]:
+    """Each organisation's own count per cell, from its own records (aggregate computations only)."""
+    comp = computations.get(computation)
+    cells = comp.cells(params)
+    out = {}
+    for org, df in frames.items():
+        counts = comp.local_inputs(df, params).get("counts")
+        if counts is not None and len(counts) == len(cells):
+            out[org] = {str(cell): int(c) for cell, c in zip(cells, counts, strict=True)}
+    return out
+
+
 def own_slices(data_dir: str | Path, orgs: list[str], computation: str, params: dict[str, Any]) -> pd.DataFrame:
     """What each organisation holds itself for an aggregate computation: its own count per cell."""
-    comp = computations.get(computation)
     p = {**params, "orgs": orgs}
-    cells = comp.cells(p)
-    rows = []
-    for org in orgs:
-        df = read_own_records(Path(data_dir) / f"{org}.csv")
-        local = comp.local_inputs(df, p)
-        counts = local.get("counts")
-        if counts is None or len(counts) != len(cells):
-            continue
-        rows += [{"organisation": org, "cell": c, "count": v} for c, v in zip(cells, counts, strict=True)]
+    frames = {org: read_own_records(Path(data_dir) / f"{org}.csv") for org in orgs}
+    rows = [{"organisation": org, "cell": cell, "count": n}
+            for org, counts in own_counts(frames, computation, p).items() for cell, n in counts.items()]
     return pd.DataFrame(rows, columns=["organisation", "cell", "count"])

@@ -19,18 +19,12 @@ from pathlib import Path
 def compute(plan: dict) -> dict:
     from sandbox.mpc import computations
     from sandbox.mpc.inputs import read_own_records
+    from sandbox.results import own_counts
 
     comp = computations.get(plan["computation"])
     frames = {o: read_own_records(Path(plan["data_dir"]) / f"{o}.csv") for o in plan["orgs"]}
-    result = comp.oracle(frames, plan["params"])
-    # Each organisation's own count per cell (aggregates only): what the Run page shows as "your own slice".
-    cells = comp.cells(plan["params"])
-    own = {}
-    for org, df in frames.items():
-        counts = comp.local_inputs(df, plan["params"]).get("counts")
-        if counts is not None and len(counts) == len(cells):
-            own[org] = {str(cell): int(c) for cell, c in zip(cells, counts, strict=True)}
-    return {**result, "own_counts": own or None}
+    # each organisation's own count per cell: what the Run page shows as "your own slice"
+    return {**comp.oracle(frames, plan["params"]), "own_counts": own_counts(frames, comp.name, plan["params"]) or None}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -117,14 +117,14 @@ def run_plain(
     orgs: list[str] | None = None,
 ) -> dict[str, Any]:
     """The plaintext reference ("oracle"): pool the files in the clear and compute the same figure."""
-    from sandbox.mpc.inputs import read_own_records
+    from sandbox.mpc.oracle import compute
 
-    comp = computations.get(computation)
     orgs = orgs or scenario.org_ids
-    frames = {o: read_own_records(_org_csv(Path(data_dir), o)) for o in orgs}
+    for o in orgs:
+        _org_csv(Path(data_dir), o)  # a missing file: MPCError naming the organisation
     p = _params(scenario, params)
     p["orgs"] = orgs
-    return comp.oracle(frames, p)
+    return compute({"computation": computation, "data_dir": str(data_dir), "orgs": orgs, "params": p})
 
 
 def _validate_threshold(m: int, threshold: int | None) -> int:
