@@ -196,6 +196,27 @@ def test_stopped_party_is_caught_by_the_timeout(scenario, small_data):
     assert _party_pids(small_data) == set() and _orphans() == set()
 
 
+def test_a_stopped_party_is_named_even_when_a_peer_gives_up_first(tmp_path):
+    """A party's own watchdog starts before the runner's deadline, so a peer can exit on its timeout
+    while the culprit is still stopped; the stopped one must be named (seen in CI, seed 60304)."""
+    import subprocess
+    import sys
+
+    from sandbox.mpc.party import EXIT_TIMEOUT
+    from sandbox.mpc.runner import _watch
+
+    gives_up = subprocess.Popen([sys.executable, "-c", f"import time, sys; time.sleep(0.3); sys.exit({EXIT_TIMEOUT})"])
+    stalled = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    os.kill(stalled.pid, signal.SIGSTOP)
+    started = time.monotonic()
+    with pytest.raises(MPCError) as err:
+        _watch([gives_up, stalled], ["police", "nla"], tmp_path, timeout=20, cancel=None)
+    assert err.value.party == 1 and err.value.org == "nla" and "stalled" in str(err.value)
+    assert "party 0 (police) gave up waiting" in str(err.value)
+    assert time.monotonic() - started < 5, "named at once, not after the runner's own timeout"
+    assert stalled.poll() is not None and gives_up.poll() is not None
+
+
 def test_ports_are_distinct_and_free():
     ports = free_ports(7)
     assert len(set(ports)) == 7

@@ -363,6 +363,12 @@ def _watch(procs: list[subprocess.Popen], orgs: list[str], work: Path, *, timeou
             time.sleep(0.2)  # let simultaneous exits land so the culprit can be told apart
             codes = [p.poll() for p in procs]
             failed = [i for i, c in enumerate(codes) if c not in (None, 0)]
+            stopped = [i for i, p in enumerate(procs) if codes[i] is None and _is_stopped(p.pid)]
+            if stopped:  # the others gave up waiting for a stopped party: it is the one to name
+                i = stopped[0]
+                _stop_all(procs)
+                raise MPCError(f"party {i} ({orgs[i]}) stalled: its process was stopped and did not respond; "
+                               f"party {failed[0]} ({orgs[failed[0]]}) gave up waiting", party=i, org=orgs[i])
             own = [i for i in failed if codes[i] != EXIT_PEER_LOST]
             i = own[0] if own else failed[0]
             reason = _last_error(work / f"party-{i}.err") or _describe_exit(codes[i])
