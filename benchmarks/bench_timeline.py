@@ -2,19 +2,27 @@
 
 Usage: python benchmarks/bench_timeline.py [--quick] [--no-fit]
 
-(a) Calibration, for counts-by-form, age-statistics and capture-patterns over records per
-    organisation x parties: a base run through the relays with no added latency (compute, start-up
-    and the relays' own user-space hop) and a probe run with PROBE_MS one-way latency. The probe gives
-    the number of latency-bound rounds, (wall_probe - wall_base) / latency - 2 x handshake round
-    trips: MPyC pipelines many messages per round, so "messages per peer" (the transcript's proxy)
-    overstates the rounds that actually wait for the network. The records are refitted with
-    `fit_profile` and written to sandbox/timeline/calibration.json.
+(a) Calibration, for every computation over records per organisation x parties: a base run through
+    the relays with no added latency (compute, start-up and the relays' own user-space hop) and a
+    probe run with PROBE_MS one-way latency. The probe gives the number of latency-bound rounds,
+    (wall_probe - wall_base) / latency - 2 x handshake round trips: MPyC pipelines many messages per
+    round, so "messages per peer" (the transcript's proxy) overstates the rounds that actually wait
+    for the network. The parties' compute wall/CPU ratio gives the load that other processes put on
+    the cores (`host_extra_load`). The records are refitted with `fit_profile` and written to
+    sandbox/timeline/calibration.json.
+(b) Validation on a separate grid (other records and latencies, 100 Mbit/s per connection): measured
+    wall time through the relays against `forecast(..., shared_uplink=False)` with the fitted
+    calibration.
+
+Calibration and validation runs are measured in interleaved passes (pass 1: all calibration runs,
+then all validation points; pass 2: the same; ...), and the model is fitted afterwards on the
+calibration runs alone. This shared virtual machine speeds up and slows down by 10-20 % over tens
+of minutes; measuring all calibration first and all validation later turned such a spell into a
+forecast "error". Each point is the median of its passes.
 
 Run it on an otherwise idle machine: m party processes share the cores, so anything else running
 (tests, a browser) inflates compute and start-up several-fold (a loaded run measured 30 s where an
 idle one measures 6 s) and the fit becomes noise.
-(b) Validation on a separate grid (other latencies, 100 Mbit/s per connection): measured wall time
-    through the relays against `forecast(..., shared_uplink=False)` with the fitted calibration.
 
 Writes benchmarks/results/timeline_validation.json and prints a markdown table.
 """
@@ -42,7 +50,7 @@ from sandbox.mpc.runner import run_mpc  # noqa: E402
 from sandbox.scenario import load_scenario  # noqa: E402
 from sandbox.timeline.calibration import fit_profile, load_calibration, save_calibration  # noqa: E402
 from sandbox.timeline.network import NetworkProfile  # noqa: E402
-from sandbox.timeline.protocol import forecast  # noqa: E402
+from sandbox.timeline.protocol import forecast, host_share  # noqa: E402
 from synthetic import vocab  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "timeline_validation.json"
@@ -68,14 +76,11 @@ UNITS = {
     "bytes_sent": "bytes sent per party over the whole run",
     "rounds": "latency-bound communication rounds (measured with a delaying relay, not messages per peer)",
     "compute_seconds": "CPU seconds per party (as if it had a core of its own); the forecast stretches it "
-                       "by max(1, m/cores) when all parties share one machine",
+                       "by max(1, (m + host_extra_load)/cores) when all parties share one machine",
+    "host_extra_load": "cores taken by other processes on the calibration host while the parties ran "
+                       "(mostly the relays), measured from the parties' compute wall/CPU ratio",
     "startup_seconds": "process start, imports and connecting, per party with a core of its own",
 }
-
-
-def share(m: int) -> float:
-    """How much slower each of m parties runs when they all share this machine's cores."""
-    return max(1.0, m / CORES)
 
 
 NATIONALITIES = ("NL", "RO", "BG", "PL", "UA", "NG", "CN", "BR")
@@ -121,64 +126,118 @@ def measure(scenario, data: Path, comp: str, n: int, orgs: list[str], link: dict
     }
 
 
-def calibrate(scenario, tmp: Path, grid_n, grid_m, repeats: int) -> list[dict]:
-    base = load_calibration()
-    handshake = float(base.get("handshake_round_trips", 2))
-    rows = []
-    for m in grid_m:
+def steal_jiffies() -> int:
+    """CPU time this virtual machine's host gave to others ("steal", /proc/stat), in jiffies."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+        return int(fields[8])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def measure_passes(scenario, tmp: Path, cal_grid, val_grid, cal_rep: int, repeats: int) -> tuple[dict, dict]:
+    """Measure the calibration and validation runs in interleaved passes.
+
+    Pass i runs every calibration configuration (while i < cal_rep) and then every validation point,
+    so a slow spell of this shared machine hits calibration and validation alike instead of
+    turning into a forecast error (the model is fitted only after all passes, on calibration runs
+    only). Returns the raw samples: {(comp, n, m): {"loop": [...], "probe": [...]}} and
+    {(comp, n, m, latency): [...]}.
+    """
+    cal_n, cal_m = cal_grid
+    val_n, val_m, val_lat, bw = val_grid
+    data = {}
+    for m in sorted(set(cal_m) | set(val_m)):
         orgs = scenario.org_ids[:m]
-        for n in grid_n:
-            data = make_data(n, orgs, tmp / f"d-{n}-{m}")
-            for comp in CALIBRATE:
-                loop = [measure(scenario, data, comp, n, orgs, {"latency_ms": 0.0, "seed": 1})
-                        for _ in range(repeats)]
-                probe = [measure(scenario, data, comp, n, orgs, {"latency_ms": PROBE_MS, "seed": 1})
-                         for _ in range(repeats)]
-                rec = dict(loop[0])
-                for k in ("wall_seconds", "compute_wall_seconds", "compute_cpu_seconds"):
-                    rec[k] = statistics.median(x[k] for x in loop)
-                rec["probe_wall_seconds"] = statistics.median(x["wall_seconds"] for x in probe)
-                extra = rec["probe_wall_seconds"] - rec["wall_seconds"]
-                rec["rounds"] = max(1.0, extra / (PROBE_MS / 1000) - 2 * handshake)
-                # the model's quantities: CPU per party, and start-up per party with a core of its own
-                # (what is left of the base run once the m parties' sharing of the cores is undone)
-                rec["compute_seconds"] = rec["compute_cpu_seconds"]
-                rec["startup_seconds"] = max(0.0, rec["wall_seconds"] / share(m) - rec["compute_cpu_seconds"])
-                rows.append(rec)
-                print(f"calib {comp:17s} N={n:5d} m={m} wall={rec['wall_seconds']:6.2f}s "
-                      f"probe={rec['probe_wall_seconds']:6.2f}s compute={rec['compute_wall_seconds']:6.2f}s "
-                      f"cpu={rec['compute_cpu_seconds']:5.2f}s startup={rec['startup_seconds']:5.2f}s "
-                      f"rounds={rec['rounds']:6.1f} "
-                      f"(msgs/peer {rec['messages_per_peer']})", flush=True)
+        for n in cal_n if m in cal_m else ():
+            data[("c", n, m)] = make_data(n, orgs, tmp / f"d-{n}-{m}")
+        for n in val_n if m in val_m else ():
+            data[("v", n, m)] = make_data(n, orgs, tmp / f"v-{n}-{m}", seed=2)
+    cal: dict = {}
+    val: dict = {}
+    for i in range(max(cal_rep, repeats)):
+        t_pass = time.perf_counter()
+        if i < cal_rep:
+            for m in cal_m:
+                orgs = scenario.org_ids[:m]
+                for n in cal_n:
+                    for comp in CALIBRATE:
+                        d = data[("c", n, m)]
+                        slot = cal.setdefault((comp, n, m), {"loop": [], "probe": []})
+                        slot["loop"].append(measure(scenario, d, comp, n, orgs, {"latency_ms": 0.0, "seed": 1}))
+                        slot["probe"].append(measure(scenario, d, comp, n, orgs, {"latency_ms": PROBE_MS, "seed": 1}))
+                        print(f"pass {i + 1} calib {comp:17s} N={n:5d} m={m} "
+                              f"base={slot['loop'][-1]['wall_seconds']:6.2f}s "
+                              f"probe={slot['probe'][-1]['wall_seconds']:6.2f}s", flush=True)
+        if i < repeats:
+            for m in val_m:
+                orgs = scenario.org_ids[:m]
+                for n in val_n:
+                    for comp in CALIBRATE:
+                        for lat in val_lat:
+                            link = {"latency_ms": lat, "bandwidth_mbps": bw, "jitter_ms": 0.0, "seed": 3}
+                            r = measure(scenario, data[("v", n, m)], comp, n, orgs, link)
+                            val.setdefault((comp, n, m, lat), []).append(r)
+                            print(f"pass {i + 1} valid {comp:17s} N={n:5d} m={m} {lat:4.0f} ms "
+                                  f"measured={r['wall_seconds']:6.2f}s", flush=True)
+        print(f"pass {i + 1} took {time.perf_counter() - t_pass:.0f} s", flush=True)
+    return cal, val
+
+
+def host_extra_load(cal_samples: dict) -> float:
+    """Cores' worth of other work on the host while parties compute (the relays, this harness), from
+    how much longer the parties' compute phases took than their CPU time: wall/cpu = (m + k)/cores.
+    Only runs with m > cores (saturated) and enough CPU to time (> 0.1 s) count; median, >= 0."""
+    ks = [x["compute_wall_seconds"] / x["compute_cpu_seconds"] * CORES - x["parties"]
+          for slot in cal_samples.values() for x in slot["loop"]
+          if x["parties"] > CORES and x["compute_cpu_seconds"] > 0.1]
+    return max(0.0, statistics.median(ks)) if ks else 0.0
+
+
+def calibration_rows(cal_samples: dict, k: float, handshake: float) -> list[dict]:
+    """One record per calibration configuration (medians over the passes) in `fit_profile`'s terms."""
+    rows = []
+    for (comp, n, m), slot in cal_samples.items():
+        loop, probe = slot["loop"], slot["probe"]
+        rec = dict(loop[0])
+        for key in ("wall_seconds", "compute_wall_seconds", "compute_cpu_seconds"):
+            rec[key] = statistics.median(x[key] for x in loop)
+        rec["base_all"] = [x["wall_seconds"] for x in loop]
+        rec["probe_wall_seconds"] = statistics.median(x["wall_seconds"] for x in probe)
+        rec["probe_all"] = [x["wall_seconds"] for x in probe]
+        extra = rec["probe_wall_seconds"] - rec["wall_seconds"]
+        rec["rounds"] = max(1.0, extra / (PROBE_MS / 1000) - 2 * handshake)
+        # the model's quantities: CPU per party, and start-up per party with a core of its own
+        # (what is left of the base run once the sharing of the cores is undone)
+        rec["compute_seconds"] = rec["compute_cpu_seconds"]
+        rec["startup_seconds"] = max(0.0, rec["wall_seconds"] / host_share(m, CORES, k) - rec["compute_cpu_seconds"])
+        rows.append(rec)
+        print(f"calib {comp:17s} N={n:5d} m={m} wall={rec['wall_seconds']:6.2f}s "
+              f"probe={rec['probe_wall_seconds']:6.2f}s compute={rec['compute_wall_seconds']:6.2f}s "
+              f"cpu={rec['compute_cpu_seconds']:5.2f}s startup={rec['startup_seconds']:5.2f}s "
+              f"rounds={rec['rounds']:6.1f} (msgs/peer {rec['messages_per_peer']})", flush=True)
     return rows
 
 
-def validate(scenario, tmp: Path, cal: dict, comps, grid_n, grid_m, grid_lat, bw: float, repeats: int):
+def validation_rows(val_samples: dict, cal: dict, bw: float) -> list[dict]:
+    """Forecast every validation point with the fitted calibration and compare with the median measured."""
     rows = []
-    for m in grid_m:
-        orgs = scenario.org_ids[:m]
-        for n in grid_n:
-            data = make_data(n, orgs, tmp / f"v-{n}-{m}", seed=2)
-            for comp in comps:
-                for lat in grid_lat:
-                    link = {"latency_ms": lat, "bandwidth_mbps": bw, "jitter_ms": 0.0, "seed": 3}
-                    runs = [measure(scenario, data, comp, n, orgs, link) for _ in range(repeats)]
-                    measured = statistics.median(x["wall_seconds"] for x in runs)
-                    net = NetworkProfile("relay", lat, bw, 0.0, "loopback relay", shared_uplink=False,
-                                         host_cores=CORES)
-                    f = forecast(comp, n, m, net, seed=0, calibration=cal)
-                    err = 100.0 * (f.predicted_seconds - measured) / measured
-                    rows.append({
-                        "computation": comp, "records": n, "parties": m, "latency_ms": lat,
-                        "bandwidth_mbps": bw, "measured_seconds": round(measured, 3),
-                        "measured_all": [x["wall_seconds"] for x in runs],
-                        "predicted_seconds": round(f.predicted_seconds, 3),
-                        "error_percent": round(err, 1),
-                        "breakdown": {k: round(v, 3) for k, v in f.breakdown.items()},
-                        "rounds_model": f.rounds, "messages_per_peer": runs[0]["messages_per_peer"],
-                    })
-                    print(f"valid {comp:17s} N={n:5d} m={m} {lat:4.0f} ms measured={measured:6.2f}s "
-                          f"predicted={f.predicted_seconds:6.2f}s error={err:+6.1f}%", flush=True)
+    for (comp, n, m, lat), runs in val_samples.items():
+        measured = statistics.median(x["wall_seconds"] for x in runs)
+        net = NetworkProfile("relay", lat, bw, 0.0, "loopback relay", shared_uplink=False, host_cores=CORES)
+        f = forecast(comp, n, m, net, seed=0, calibration=cal)
+        err = 100.0 * (f.predicted_seconds - measured) / measured
+        rows.append({
+            "computation": comp, "records": n, "parties": m, "latency_ms": lat,
+            "bandwidth_mbps": bw, "measured_seconds": round(measured, 3),
+            "measured_all": [x["wall_seconds"] for x in runs],
+            "predicted_seconds": round(f.predicted_seconds, 3),
+            "error_percent": round(err, 1),
+            "breakdown": {k: round(v, 3) for k, v in f.breakdown.items()},
+            "rounds_model": f.rounds, "messages_per_peer": runs[0]["messages_per_peer"],
+        })
+        print(f"valid {comp:17s} N={n:5d} m={m} {lat:4.0f} ms measured={measured:6.2f}s "
+              f"predicted={f.predicted_seconds:6.2f}s error={err:+6.1f}%", flush=True)
     return rows
 
 
@@ -198,29 +257,33 @@ def main(argv: list[str]) -> int:
         cal_n, cal_m, val_n, val_m, val_lat, cal_rep, repeats = (300, 1000), (3, 5), (500,), (3,), (10, 25), 1, 1
     else:
         cal_n, cal_m, val_n, val_m, val_lat = (500, 2000, 5000), (3, 4, 5), (1000, 5000), (3, 4, 5), (10, 50)
-        cal_rep, repeats = 2, 2
+        cal_rep, repeats = 2, 3
+    bw = 100.0
     t0 = time.perf_counter()
     load_start = os.getloadavg()[0]  # anything else running on the machine distorts every figure
+    steal_start = steal_jiffies()
+    handshake = float(load_calibration().get("handshake_round_trips", 2))
     with tempfile.TemporaryDirectory(prefix="bench-timeline-") as d:
-        tmp = Path(d)
-        if "--no-fit" in argv:
-            cal, calib_rows = load_calibration(), []
-        else:
-            calib_rows = calibrate(scenario, tmp, cal_n, cal_m, cal_rep)
-            note = (f"fitted {date.today().isoformat()} by benchmarks/bench_timeline.py from "
-                    f"{len(calib_rows)} base runs through 0-ms relays (+ {len(calib_rows)} relay probes at "
-                    f"{PROBE_MS:g} ms "
-                    f"for the latency-bound rounds) of {', '.join(CALIBRATE)}; N per organisation "
-                    f"{list(cal_n)}, parties {list(cal_m)}; {platform.machine()}, "
-                    f"{os.cpu_count()} cores, all parties on one machine"
-                    + (" (--quick grid)" if quick else ""))
-            cal = fit_profile(calib_rows, terms=FIT_TERMS, measured_on=note)
-            cal["source"] = "benchmarks/bench_timeline.py (make bench)"
-            cal["units"] = UNITS
-            if not quick:
-                save_calibration(cal)
-        val_rows = validate(scenario, tmp, cal, CALIBRATE, val_n, val_m,
-                            val_lat, 100.0, repeats)
+        cal_samples, val_samples = measure_passes(scenario, Path(d), (cal_n, cal_m), (val_n, val_m, val_lat, bw),
+                                                  0 if "--no-fit" in argv else cal_rep, repeats)
+    if "--no-fit" in argv:
+        cal, calib_rows, k = load_calibration(), [], None
+    else:
+        k = host_extra_load(cal_samples)
+        calib_rows = calibration_rows(cal_samples, k, handshake)
+        note = (f"fitted {date.today().isoformat()} by benchmarks/bench_timeline.py from "
+                f"{len(calib_rows)} configurations x {cal_rep} base runs through 0-ms relays (+ as many relay "
+                f"probes at {PROBE_MS:g} ms for the latency-bound rounds) of {', '.join(CALIBRATE)}; "
+                f"N per organisation {list(cal_n)}, parties {list(cal_m)}; {platform.machine()}, "
+                f"{CORES} cores, all parties on one machine, other load while they ran {k:.2f} cores"
+                + (" (--quick grid)" if quick else ""))
+        cal = fit_profile(calib_rows, terms=FIT_TERMS, measured_on=note)
+        cal["host_extra_load"] = round(k, 3)
+        cal["source"] = "benchmarks/bench_timeline.py (make bench)"
+        cal["units"] = UNITS
+        if not quick:
+            save_calibration(cal)
+    val_rows = validation_rows(val_samples, cal, bw)
     errors = [abs(r["error_percent"]) for r in val_rows]
     summary = {
         "within_15_percent": sum(e <= 15 for e in errors), "points": len(errors),
@@ -234,7 +297,10 @@ def main(argv: list[str]) -> int:
             "seconds": round(time.perf_counter() - t0, 1), "probe_latency_ms": PROBE_MS,
             "cores": CORES, "load_average_start": round(load_start, 2),
             "load_average_end": round(os.getloadavg()[0], 2),
-            "repeats": repeats, "calibration_repeats": cal_rep,
+            "steal_seconds": round((steal_jiffies() - steal_start) / os.sysconf("SC_CLK_TCK"), 1)
+            if steal_start >= 0 else None,
+            "design": "calibration and validation measured in interleaved passes; fitted on calibration only",
+            "repeats": repeats, "calibration_repeats": cal_rep, "host_extra_load": k,
             "calibration": calib_rows, "validation": val_rows, "summary": summary,
             "fitted": cal["computations"] and {c: cal["computations"][c] for c in CALIBRATE},
             "startup_seconds": cal["startup_seconds"],

@@ -25,7 +25,7 @@ from sandbox.timeline import (
     scaling,
     simulate_project,
 )
-from sandbox.timeline.calibration import TERMS
+from sandbox.timeline.calibration import TERMS, validate_calibration
 from sandbox.timeline.cli import main as cli_main
 from sandbox.timeline.relay import start_relays
 
@@ -118,13 +118,21 @@ def test_validation_table_is_what_the_committed_model_predicts():
 def test_parties_sharing_a_machine_stretch_compute_and_startup():
     own = NetworkProfile.custom(0.05, 10_000)
     shared = NetworkProfile.custom(0.05, 10_000, host_cores=2)
-    a, b = (forecast("capture-patterns", 5_000, 5, n) for n in (own, shared))
-    assert b.breakdown["compute"] == pytest.approx(2.5 * a.breakdown["compute"], rel=1e-6)
-    assert b.breakdown["startup"] == pytest.approx(2.5 * a.breakdown["startup"], rel=1e-6)
-    two = forecast("capture-patterns", 5_000, 2, own), forecast("capture-patterns", 5_000, 2, shared)
-    assert two[0].predicted_seconds == pytest.approx(two[1].predicted_seconds)  # 2 parties, 2 cores
+    cal = load_calibration()
+    for k in (0.0, 0.4):
+        cal["host_extra_load"] = k
+        a, b = (forecast("capture-patterns", 5_000, 5, n, calibration=cal) for n in (own, shared))
+        assert b.breakdown["compute"] == pytest.approx((5 + k) / 2 * a.breakdown["compute"], rel=1e-6)
+        assert b.breakdown["startup"] == pytest.approx((5 + k) / 2 * a.breakdown["startup"], rel=1e-6)
+    cal["host_extra_load"] = 0.0
+    two = (forecast("capture-patterns", 5_000, 2, n, calibration=cal) for n in (own, shared))
+    assert next(two).predicted_seconds == pytest.approx(next(two).predicted_seconds)  # 2 parties, 2 cores
     with pytest.raises(ValueError, match="host_cores"):
         NetworkProfile.custom(1, 100, host_cores=0)
+    for bad in (-0.5, float("nan"), "1"):
+        cal["host_extra_load"] = bad
+        with pytest.raises(ValueError, match="host_extra_load"):
+            validate_calibration(cal)
 
 
 def test_bandwidth_dominates_on_4g_for_big_transfers():

@@ -11,7 +11,8 @@ The term vocabulary is `TERMS`. Because the models are linear in their coefficie
 (``benchmarks/bench_timeline.py``, part of ``make bench``).
 
 Units: ``compute_seconds`` and ``startup_seconds`` are per party *with a core of its own*; when all
-parties share one machine the forecast stretches them (see `NetworkProfile.host_cores`).
+parties share one machine the forecast stretches them (see `NetworkProfile.host_cores`), counting
+``host_extra_load``: the cores that other processes on the calibration host took while parties ran.
 ``rounds`` are the latency-bound rounds, measured by running the parties through delaying relays.
 """
 
@@ -118,6 +119,9 @@ def validate_calibration(calibration: dict[str, Any]) -> dict[str, Any]:
                 raise ValueError(f"calibration {where}.{term}: coefficient must be a finite number")
 
     check_model("startup_seconds", calibration.get("startup_seconds"))
+    extra = calibration.get("host_extra_load", 0.0)
+    if not isinstance(extra, int | float) or not math.isfinite(extra) or extra < 0:
+        raise ValueError(f"calibration host_extra_load must be a finite number of cores >= 0, not {extra!r}")
     for name, comp in comps.items():
         for q in QUANTITIES:
             check_model(f"{name}.{q}", comp.get(q) if isinstance(comp, dict) else None)

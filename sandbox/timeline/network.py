@@ -27,7 +27,8 @@ class NetworkProfile:
             link of this bandwidth (what `relay.start_relays` emulates, one relay per connection).
         host_cores: None (default) when every party runs on its own machine; a number of cores when
             all parties share one machine (this sandbox): m parties computing at once on fewer cores
-            each get host_cores/m of a core, so start-up and compute stretch by max(1, m/host_cores).
+            each get less than a core, so start-up and compute stretch by max(1, (m + k)/host_cores), where
+            k is the calibration's measured ``host_extra_load`` (see `protocol.host_share`).
     """
 
     name: str

@@ -11,8 +11,10 @@ Model (one run, m parties, R rounds, all parties symmetric):
    (MPyC waits for the shares it needs), so the slowest message of a round sets the pace.
 
 Parties on one machine: when the network profile says all parties share a host with C cores
-(``host_cores``, e.g. the loopback profile), start-up and compute stretch by max(1, m / C): the m
-parties compute at the same moments (the protocol is symmetric), so each gets C/m of a core.
+(``host_cores``, e.g. the loopback profile), start-up and compute stretch by max(1, (m + k) / C): the m
+parties compute at the same moments (the protocol is symmetric), so each gets C/(m + k) of a core,
+where k (``host_extra_load`` in the calibration, measured) is the CPU that everything else on the host
+takes while they run, in cores; in the calibration runs that is mostly the delaying relays.
 
 Attribution: every party and every message carries a vector (compute, latency, bandwidth, startup)
 of the time spent along its causal chain. Waiting for the uplink counts as bandwidth. When a party
@@ -33,7 +35,7 @@ import simpy
 from .calibration import CostProfile, load_calibration, profile
 from .network import NetworkProfile
 
-__all__ = ["Forecast", "forecast", "scaling", "simulate_run", "DEFAULT_SCALING_RECORDS"]
+__all__ = ["Forecast", "forecast", "host_share", "scaling", "simulate_run", "DEFAULT_SCALING_RECORDS"]
 
 COMPONENTS = ("compute", "latency", "bandwidth", "startup")
 DEFAULT_SCALING_RECORDS = (10, 30, 100, 300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000)
@@ -100,8 +102,10 @@ class _Run:
         network: NetworkProfile,
         rng: np.random.Generator,
         handshake_round_trips: float,
+        host_extra_load: float = 0.0,
     ) -> None:
         self.env = env
+        self.host_extra_load = host_extra_load
         self.cost = cost
         self.net = network
         m, r = cost.parties, cost.rounds
@@ -127,7 +131,7 @@ class _Run:
         env, cost = self.env, self.cost
         m, rounds = cost.parties, cost.rounds
         vec: Vec = (0.0, 0.0, 0.0, 0.0)
-        share = max(1.0, m / self.net.host_cores) if self.net.host_cores else 1.0
+        share = host_share(m, self.net.host_cores, self.host_extra_load)
         startup = cost.startup_seconds * share
         yield env.timeout(startup)
         vec = _add(vec, startup=startup)
@@ -160,12 +164,25 @@ class _Run:
         self.finish.append((env.now, vec))
 
 
+def host_share(parties: int, host_cores: int | None, host_extra_load: float = 0.0) -> float:
+    """How much slower each party computes when all `parties` share a host of `host_cores` cores on which
+    other work takes `host_extra_load` cores; 1 when every party has a machine of its own (None)."""
+    if not host_cores:
+        return 1.0
+    return max(1.0, (parties + host_extra_load) / host_cores)
+
+
 def simulate_run(
-    cost: CostProfile, network: NetworkProfile, *, seed: int = 0, handshake_round_trips: float = 2.0
+    cost: CostProfile,
+    network: NetworkProfile,
+    *,
+    seed: int = 0,
+    handshake_round_trips: float = 2.0,
+    host_extra_load: float = 0.0,
 ) -> tuple[float, dict[str, float], int]:
     """Simulate one run; return (duration, breakdown, number of messages)."""
     env = simpy.Environment()
-    run = _Run(env, cost, network, np.random.default_rng(seed), handshake_round_trips)
+    run = _Run(env, cost, network, np.random.default_rng(seed), handshake_round_trips, host_extra_load)
     for p in range(cost.parties):
         env.process(run.party(p))
     env.run()
@@ -195,7 +212,8 @@ def forecast(
     cal = calibration if calibration is not None else load_calibration()
     cost = profile(computation, int(records), int(parties), cal)
     total, breakdown, messages = simulate_run(
-        cost, network, seed=seed, handshake_round_trips=float(cal.get("handshake_round_trips", 2))
+        cost, network, seed=seed, handshake_round_trips=float(cal.get("handshake_round_trips", 2)),
+        host_extra_load=float(cal.get("host_extra_load", 0.0)),
     )
     notes = []
     if str(cal.get("status", "")).startswith("provisional"):
