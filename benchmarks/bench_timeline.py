@@ -14,11 +14,11 @@ Usage: python benchmarks/bench_timeline.py [--quick] [--no-fit]
     wall time through the relays against `forecast(..., shared_uplink=False)` with the fitted
     calibration.
 
-Calibration and validation runs are measured in interleaved passes (pass 1: all calibration runs,
-then all validation points; pass 2: the same; ...), and the model is fitted afterwards on the
-calibration runs alone. This shared virtual machine speeds up and slows down by 10-20 % over tens
-of minutes; measuring all calibration first and all validation later turned such a spell into a
-forecast "error". Each point is the median of its passes.
+Calibration and validation runs are measured in 3 interleaved passes (in each pass, for 3 parties:
+the calibration runs, then the validation points; then the same for 4 and for 5 parties), and the
+model is fitted afterwards on the calibration runs alone. This shared virtual machine gets 10-30 %
+faster or slower over tens of minutes; measuring all calibration first and all validation later
+turned such a spell into a forecast "error". Each point is the median of its passes.
 
 Run it on an otherwise idle machine: m party processes share the cores, so anything else running
 (tests, a browser) inflates compute and start-up several-fold (a loaded run measured 30 s where an
@@ -138,10 +138,10 @@ def steal_jiffies() -> int:
 def measure_passes(scenario, tmp: Path, cal_grid, val_grid, cal_rep: int, repeats: int) -> tuple[dict, dict]:
     """Measure the calibration and validation runs in interleaved passes.
 
-    Pass i runs every calibration configuration (while i < cal_rep) and then every validation point,
-    so a slow spell of this shared machine hits calibration and validation alike instead of
-    turning into a forecast error (the model is fitted only after all passes, on calibration runs
-    only). Returns the raw samples: {(comp, n, m): {"loop": [...], "probe": [...]}} and
+    Pass i runs, for each party count in turn, every calibration configuration (while i < cal_rep) and
+    then every validation point, so a slow spell of this shared machine hits calibration and
+    validation alike instead of turning into a forecast error (the model is fitted only after all
+    passes, on calibration runs only). Returns the raw samples: {(comp, n, m): {"loop": [...], "probe": [...]}} and
     {(comp, n, m, latency): [...]}.
     """
     cal_n, cal_m = cal_grid
@@ -157,29 +157,26 @@ def measure_passes(scenario, tmp: Path, cal_grid, val_grid, cal_rep: int, repeat
     val: dict = {}
     for i in range(max(cal_rep, repeats)):
         t_pass = time.perf_counter()
-        if i < cal_rep:
-            for m in cal_m:
-                orgs = scenario.org_ids[:m]
-                for n in cal_n:
-                    for comp in CALIBRATE:
-                        d = data[("c", n, m)]
-                        slot = cal.setdefault((comp, n, m), {"loop": [], "probe": []})
-                        slot["loop"].append(measure(scenario, d, comp, n, orgs, {"latency_ms": 0.0, "seed": 1}))
-                        slot["probe"].append(measure(scenario, d, comp, n, orgs, {"latency_ms": PROBE_MS, "seed": 1}))
-                        print(f"pass {i + 1} calib {comp:17s} N={n:5d} m={m} "
-                              f"base={slot['loop'][-1]['wall_seconds']:6.2f}s "
-                              f"probe={slot['probe'][-1]['wall_seconds']:6.2f}s", flush=True)
-        if i < repeats:
-            for m in val_m:
-                orgs = scenario.org_ids[:m]
-                for n in val_n:
-                    for comp in CALIBRATE:
-                        for lat in val_lat:
-                            link = {"latency_ms": lat, "bandwidth_mbps": bw, "jitter_ms": 0.0, "seed": 3}
-                            r = measure(scenario, data[("v", n, m)], comp, n, orgs, link)
-                            val.setdefault((comp, n, m, lat), []).append(r)
-                            print(f"pass {i + 1} valid {comp:17s} N={n:5d} m={m} {lat:4.0f} ms "
-                                  f"measured={r['wall_seconds']:6.2f}s", flush=True)
+        # within a pass, calibration and validation alternate by party count, so both sample the same minutes
+        for m in sorted(set(cal_m) | set(val_m)):
+            orgs = scenario.org_ids[:m]
+            for n in cal_n if (i < cal_rep and m in cal_m) else ():
+                for comp in CALIBRATE:
+                    d = data[("c", n, m)]
+                    slot = cal.setdefault((comp, n, m), {"loop": [], "probe": []})
+                    slot["loop"].append(measure(scenario, d, comp, n, orgs, {"latency_ms": 0.0, "seed": 1}))
+                    slot["probe"].append(measure(scenario, d, comp, n, orgs, {"latency_ms": PROBE_MS, "seed": 1}))
+                    print(f"pass {i + 1} calib {comp:17s} N={n:5d} m={m} "
+                          f"base={slot['loop'][-1]['wall_seconds']:6.2f}s "
+                          f"probe={slot['probe'][-1]['wall_seconds']:6.2f}s", flush=True)
+            for n in val_n if (i < repeats and m in val_m) else ():
+                for comp in CALIBRATE:
+                    for lat in val_lat:
+                        link = {"latency_ms": lat, "bandwidth_mbps": bw, "jitter_ms": 0.0, "seed": 3}
+                        r = measure(scenario, data[("v", n, m)], comp, n, orgs, link)
+                        val.setdefault((comp, n, m, lat), []).append(r)
+                        print(f"pass {i + 1} valid {comp:17s} N={n:5d} m={m} {lat:4.0f} ms "
+                              f"measured={r['wall_seconds']:6.2f}s", flush=True)
         print(f"pass {i + 1} took {time.perf_counter() - t_pass:.0f} s", flush=True)
     return cal, val
 
@@ -231,6 +228,7 @@ def validation_rows(val_samples: dict, cal: dict, bw: float) -> list[dict]:
             "computation": comp, "records": n, "parties": m, "latency_ms": lat,
             "bandwidth_mbps": bw, "measured_seconds": round(measured, 3),
             "measured_all": [x["wall_seconds"] for x in runs],
+            "cpu_all": [round(x["compute_cpu_seconds"], 3) for x in runs],
             "predicted_seconds": round(f.predicted_seconds, 3),
             "error_percent": round(err, 1),
             "breakdown": {k: round(v, 3) for k, v in f.breakdown.items()},
@@ -257,7 +255,7 @@ def main(argv: list[str]) -> int:
         cal_n, cal_m, val_n, val_m, val_lat, cal_rep, repeats = (300, 1000), (3, 5), (500,), (3,), (10, 25), 1, 1
     else:
         cal_n, cal_m, val_n, val_m, val_lat = (500, 2000, 5000), (3, 4, 5), (1000, 5000), (3, 4, 5), (10, 50)
-        cal_rep, repeats = 2, 3
+        cal_rep, repeats = 3, 3  # equal, so calibration and validation span the same stretch of time
     bw = 100.0
     t0 = time.perf_counter()
     load_start = os.getloadavg()[0]  # anything else running on the machine distorts every figure
