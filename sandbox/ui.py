@@ -24,8 +24,10 @@ def job_manager() -> JobManager:
     return JobManager(max_concurrent=2)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def _load(name: str) -> Scenario:
+    # One shared object, which pages only read. st.cache_data would unpickle a fresh copy on every call:
+    # py-spy put 21 % of the web server's GIL time there during a 20-user load test (docs/reliability.md).
     return load_scenario(name)
 
 

@@ -18,7 +18,7 @@ if scenario is None:
 seed = int(st.session_state.get("seed", 1))
 try:
     with st.spinner("Generating synthetic records…"):
-        folder = ensure_dataset(scenario, seed=seed)
+        folder = ensure_dataset(scenario, seed=seed, isolate=True)
 except Exception as exc:  # never a traceback in front of a room
     st.error(f"Could not generate the synthetic data: {exc}")
     st.stop()

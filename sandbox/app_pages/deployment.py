@@ -124,7 +124,7 @@ if st.button("Build bundles", type="primary", key="dep_export"):
         if mode.startswith("this"):
             data_dir = st.session_state.get("data_dir")
             if not data_dir or not Path(data_dir).is_dir():
-                data_dir = ensure_dataset(scenario, seed=int(st.session_state.get("seed", 1)))
+                data_dir = ensure_dataset(scenario, seed=int(st.session_state.get("seed", 1)), isolate=True)
         with tempfile.TemporaryDirectory(prefix="dep-mapping-") as tmp:
             mappings = {}
             if include_mapping:

@@ -226,7 +226,7 @@ live()
 
 if not is_facilitator:
     st.subheader(f"Your own data: {names.get(who, who)}")
-    folder = ensure_dataset(scenario, seed=room.seed)
+    folder = ensure_dataset(scenario, seed=room.seed, isolate=True)
     own = pd.read_csv(Path(folder) / f"{who}.csv")
     st.caption(f"Only you see this: {len(own):,} records of {names.get(who, who)}. The other organisations' "
                "records never reach this browser.")

@@ -44,10 +44,10 @@ def start_job() -> None:
 
     def work(job):
         job.message, job.progress = "preparing synthetic data", 0.05
-        folder = ensure_dataset(scn, seed=seed)
+        folder = ensure_dataset(scn, seed=seed, isolate=True)  # not in this web server (see datasets.py)
         job.message, job.progress = f"{len(chosen)} parties computing over TCP", 0.3
         result = run_mpc(scn, folder, comp_name, orgs=chosen, threshold=t, params={"min_cell": mc},
-                         cancel=job.cancel, timeout=180, nice=10)
+                         cancel=job.cancel, timeout=180, nice=19)
         return {"run": result.to_json(), "data_dir": str(folder), "params": {"min_cell": mc}}
 
     if len(orgs) < 3:
