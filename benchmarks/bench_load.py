@@ -87,49 +87,37 @@ class Server:
         self._log.close()
 
 
+def processes():
+    """(pid, fields of /proc/pid/stat after the command name, argv) of every process that can be read."""
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                fields = (p / "stat").read_text().rsplit(")", 1)[1].split()
+                argv = (p / "cmdline").read_text().split("\0")
+            except OSError:
+                continue
+            yield int(p.name), fields, argv
+
+
 def running_jobs(server_pid: int) -> int:
     """Party groups (one per job: the plan folder) whose processes are children of the server."""
     groups = set()
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            cmd = (p / "cmdline").read_text().split("\0")
-            if "sandbox.mpc.party" not in cmd:
-                continue
-            if int((p / "stat").read_text().rsplit(")", 1)[1].split()[1]) != server_pid:
-                continue
-        except (OSError, ValueError, IndexError):
-            continue
-        plan = cmd[cmd.index("--plan") + 1] if "--plan" in cmd else ""
-        groups.add(str(Path(plan).parent))
+    for _, fields, argv in processes():
+        if "sandbox.mpc.party" in argv and int(fields[1]) == server_pid:
+            plan = argv[argv.index("--plan") + 1] if "--plan" in argv else ""
+            groups.add(str(Path(plan).parent))
     return len(groups)
 
 
 def harness_pids() -> list[int]:
     """This harness and its Playwright driver (the node process that speaks to the browsers)."""
-    me, pids = os.getpid(), [os.getpid()]
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                fields = (p / "stat").read_text().rsplit(")", 1)[1].split()
-                if int(fields[1]) == me and "playwright" in (p / "cmdline").read_text():  # not the web server
-                    pids.append(int(p.name))
-            except (OSError, ValueError, IndexError):
-                continue
-    return pids
+    me = os.getpid()
+    return [me] + [pid for pid, fields, argv in processes()
+                   if int(fields[1]) == me and any("playwright" in a for a in argv)]  # not the web server
 
 
 def chromium_pids() -> set[int]:
-    pids = set()
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                if "chromium" in (p / "cmdline").read_text().split("\0", 1)[0]:
-                    pids.add(int(p.name))
-            except OSError:
-                continue
-    return pids
+    return {pid for pid, _, argv in processes() if "chromium" in argv[0]}
 
 
 def lowest_priority(pids) -> None:
@@ -147,23 +135,16 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
     tick = os.sysconf("SC_CLK_TCK")
     harness = set(harness_pids())
     out = {"server": 0.0, "parties": 0.0, "chromium": 0.0, "harness": 0.0}
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            fields = (p / "stat").read_text().rsplit(")", 1)[1].split()
-            cmd = (p / "cmdline").read_text()
-        except OSError:
-            continue
+    for pid, fields, argv in processes():
         own, children = (int(fields[11]) + int(fields[12])) / tick, (int(fields[13]) + int(fields[14])) / tick
-        if int(p.name) == server_pid:
+        if pid == server_pid:
             out["server"] += own
             out["parties"] += children  # parties that have ended were reaped by the server
-        elif "sandbox.mpc.party" in cmd and int(fields[1]) == server_pid:
+        elif "sandbox.mpc.party" in argv and int(fields[1]) == server_pid:
             out["parties"] += own
-        elif "chromium" in cmd.split("\0", 1)[0]:
+        elif "chromium" in argv[0]:
             out["chromium"] += own + children
-        elif int(p.name) in harness:
+        elif pid in harness:
             out["harness"] += own
     return out
 

@@ -10,7 +10,7 @@ import pandas as pd
 from sandbox.mpc import computations
 from sandbox.mpc.inputs import read_own_records
 
-__all__ = ["own_counts", "own_slices", "revealed_table"]
+__all__ = ["own_counts", "own_slices", "revealed_table", "slices_table"]
 
 
 def revealed_table(revealed: Any, oracle: Any = None) -> pd.DataFrame:
@@ -47,6 +47,10 @@ def own_slices(data_dir: str | Path, orgs: list[str], computation: str, params: 
     """What each organisation holds itself for an aggregate computation: its own count per cell."""
     p = {**params, "orgs": orgs}
     frames = {org: read_own_records(Path(data_dir) / f"{org}.csv") for org in orgs}
-    rows = [{"organisation": org, "cell": cell, "count": n}
-            for org, counts in own_counts(frames, computation, p).items() for cell, n in counts.items()]
+    return slices_table(own_counts(frames, computation, p))
+
+
+def slices_table(counts: dict[str, dict]) -> pd.DataFrame:
+    """`own_counts` as one row per (organisation, cell): columns organisation, cell, count."""
+    rows = [{"organisation": org, "cell": cell, "count": n} for org, per in counts.items() for cell, n in per.items()]
     return pd.DataFrame(rows, columns=["organisation", "cell", "count"])

@@ -26,9 +26,7 @@ def test_a_separate_process_writes_the_same_records(scenario, tmp_path, monkeypa
 
 def test_a_failing_generator_process_gives_a_clear_error_and_leaves_nothing(scenario, tmp_path, monkeypatch):
     monkeypatch.setenv("MPC_SANDBOX_DATA", str(tmp_path))
-    broken = scenario.model_copy(deep=True)
-    broken.generator.population = 300
     monkeypatch.setattr("sandbox.datasets.sys.executable", "/bin/false")
     with pytest.raises(RuntimeError, match="generating the synthetic records failed"):
-        ensure_dataset(broken, seed=3, isolate=True)
+        ensure_dataset(scenario, seed=3, population=300, isolate=True)
     assert list(tmp_path.iterdir()) == []

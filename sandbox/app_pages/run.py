@@ -10,7 +10,7 @@ import streamlit as st
 from sandbox.datasets import ensure_dataset
 from sandbox.mpc import computations
 from sandbox.mpc.runner import run_mpc
-from sandbox.results import own_slices, revealed_table
+from sandbox.results import own_slices, revealed_table, slices_table
 from sandbox.ui import big_layout, current_scenario, job_manager, org_colours, synthetic_banner, what_it_means
 
 st.title("Run a joint computation")
@@ -129,8 +129,7 @@ if run:
 
     try:
         if run.get("own_counts"):  # computed by the run's check process, outside this web server
-            slices = pd.DataFrame([{"organisation": org, "cell": c, "count": v}
-                                   for org, counts in run["own_counts"].items() for c, v in counts.items()])
+            slices = slices_table(run["own_counts"])
         else:
             slices = cached_own_slices(st.session_state["data_dir"], tuple(run["parties"]), run["computation"],
                                        json.dumps(st.session_state.get("last_run_params", {}), sort_keys=True))

@@ -209,7 +209,7 @@ def run_mpc(
     the parties) and `match` says whether they agree.
     Raises MPCError naming the party when a party fails, dies, stalls or the run is cancelled.
 
-    `nice` lowers the parties' CPU priority (the app uses 10 so its web server stays responsive).
+    `nice` lowers the parties' CPU priority (the app uses 19 so its web server stays responsive).
 
     `link` (optional) emulates a network: ``{"latency_ms", "bandwidth_mbps", "jitter_ms", "seed"}``.
     Every connection from party i to party j > i then goes through its own delaying relay
