@@ -295,3 +295,39 @@ def test_check_runs_in_its_own_process_and_reports_own_counts(scenario, small_da
     assert got == {(row.organisation, row.cell): row.count for row in expected.itertuples()}
     unchecked = run_mpc(scenario, small_data, "counts-by-form", orgs=orgs, check=False)
     assert unchecked.match is None and unchecked.oracle is None and unchecked.own_counts is None
+
+
+@pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="kernel without autogroup scheduling")
+def test_nice_parties_share_the_callers_scheduling_group(scenario, tmp_path):
+    """With autogroup scheduling, Linux shares the CPU fairly between sessions: a party in a session of its
+    own would get as much CPU as the whole web server whatever its nice value. The app's parties (nice 19)
+    must stay in the caller's group, where their nice value counts."""
+    from tests.conftest import write_small_dataset
+
+    data = write_small_dataset(tmp_path / "d", seed=4, low=1500, high=2000)
+    seen: dict[int, tuple[str, int]] = {}
+    done = threading.Event()
+
+    def watch():
+        while not done.is_set():
+            for pid in _party_pids(data):
+                try:
+                    group = Path(f"/proc/{pid}/autogroup").read_text().split()[0]
+                    nice = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+                except (OSError, IndexError, ValueError):
+                    continue
+                if nice == 19:  # the party has applied its plan's nice value
+                    seen[pid] = (group, nice)
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=watch)
+    thread.start()
+    try:
+        r = run_mpc(scenario, data, "age-statistics", orgs=scenario.org_ids[:3], nice=19, check=False)
+    finally:
+        done.set()
+        thread.join()
+    assert r.revealed
+    mine = Path("/proc/self/autogroup").read_text().split()[0]
+    assert len(seen) == 3, seen
+    assert {group for group, _ in seen.values()} == {mine}

@@ -209,7 +209,10 @@ def run_mpc(
     the parties) and `match` says whether they agree.
     Raises MPCError naming the party when a party fails, dies, stalls or the run is cancelled.
 
-    `nice` lowers the parties' CPU priority (the app uses 19 so its web server stays responsive).
+    `nice` lowers the parties' CPU priority (the app uses 19 so its web server stays responsive). Parties
+    get a process group of their own (a Ctrl-C in the app's terminal reaches the runner, which ends them)
+    but stay in the caller's session: Linux's autogroup scheduler shares the CPU fairly between sessions,
+    so a party in a session of its own would get as much CPU as the whole web server, nice or not.
 
     `link` (optional) emulates a network: ``{"latency_ms", "bandwidth_mbps", "jitter_ms", "seed"}``.
     Every connection from party i to party j > i then goes through its own delaying relay
@@ -259,7 +262,7 @@ def run_mpc(
             oracle_proc = subprocess.Popen(
                 [sys.executable, "-m", "sandbox.mpc.oracle", "--plan", str(oracle_plan),
                  "--out", str(work / "oracle.json")],
-                cwd=work, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
+                cwd=work, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL, process_group=0)
         if relayed:
             # Listen on the relay ports before any party starts, so that no party's outgoing connection
             # can take one of them as its local port; a relay waits for its target party to listen.
@@ -293,7 +296,7 @@ def run_mpc(
             cmd = [sys.executable, "-m", "sandbox.mpc.party", "--plan", str(plan_path),
                    "-M", str(m), "-I", str(i), "-T", str(t), *addresses, "--no-log"]
             procs.append(subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=err,
-                                          stdin=subprocess.DEVNULL, start_new_session=True))
+                                          stdin=subprocess.DEVNULL, process_group=0))
         if progress:
             progress("parties started", 0.1)
         _watch(procs, orgs, work, timeout=timeout, cancel=cancel)
