@@ -12,6 +12,8 @@ pytestmark = pytest.mark.e2e
 
 def test_run_page_in_a_real_browser(page: Page, streamlit_server: str, artifacts):
     page.set_default_timeout(60_000)
+    frames: list[float] = []  # server messages; the Run page polls its job, and must stop when it ends
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda _: frames.append(1)))
     page.goto(streamlit_server)
     expect(page.get_by_text("SYNTHETIC DATA").first).to_be_visible()
     shot = artifacts / "home.png"
@@ -29,6 +31,9 @@ def test_run_page_in_a_real_browser(page: Page, streamlit_server: str, artifacts
     shot = artifacts / "run.png"
     page.screenshot(path=str(shot))
     copy_screenshot(shot, "run.png")
+    before = len(frames)
+    page.wait_for_timeout(4_000)  # polling was every second while the job ran
+    assert len(frames) == before, f"{len(frames) - before} messages in 4 s after the result: still polling"
 
 
 def test_data_page_in_a_real_browser(page: Page, streamlit_server: str, artifacts):
