@@ -94,7 +94,7 @@ def test_validation_table_is_what_the_committed_model_predicts():
     """The README's validation table: re-forecast every measured point with the committed calibration.
 
     Fails when the model or calibration.json changes without `python benchmarks/bench_timeline.py`
-    being run again; reports points off by more than 15 % as an expected failure while issue 7 is open.
+    being run again, and when any measured point is off by more than 15 % (issue 7's bar).
     """
     results = json.loads((ROOT / "benchmarks" / "results" / "timeline_validation.json").read_text())
     cores = results["cores"]
@@ -110,9 +110,7 @@ def test_validation_table_is_what_the_committed_model_predicts():
             outside.append(f"{r['computation']} N={r['records']} m={r['parties']} {r['latency_ms']:g} ms: "
                            f"{r['error_percent']:+.1f} %")
     assert results["summary"]["within_15_percent"] == len(results["validation"]) - len(outside)
-    assert len(outside) <= 0.1 * len(results["validation"]), outside  # the README's figure, kept honest
-    if outside:
-        pytest.xfail(f"issue 7 open: {len(outside)} point(s) outside ±15 %: {'; '.join(outside)}")
+    assert not outside, f"{len(outside)} point(s) outside ±15 %: {'; '.join(outside)}"
 
 
 def test_parties_sharing_a_machine_stretch_compute_and_startup():

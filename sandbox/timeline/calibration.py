@@ -65,6 +65,7 @@ TERMS: dict[str, Callable[[float, int], float]] = {
     "log2N": lambda n, m: math.log2(max(n, 1)),
     "m": lambda n, m: float(m),
     "peers": lambda n, m: float(m - 1),
+    "t": lambda n, m: float((m - 1) // 2),
     "subsets": lambda n, m: _subsets(m),
     "N*m": lambda n, m: float(n) * m,
     "N*peers": lambda n, m: float(n) * (m - 1),
