@@ -51,11 +51,9 @@ def start_job() -> None:
         return {"run": result.to_json(), "data_dir": str(folder), "params": {"min_cell": mc}}
 
     if len(orgs) < 3:
-        st.session_state["run_refused"] = (
-            "Choose at least three organisations: with two, Shamir secret sharing hides nothing "
-            "(an honest majority needs three parties; real projects add an independent third party).")
+        st.error("Choose at least three organisations: with two, Shamir secret sharing hides nothing "
+                 "(an honest majority needs three parties; real projects add an independent third party).")
         return
-    st.session_state.pop("run_refused", None)
     st.session_state["run_job"] = manager.submit(f"{comp_name} ({len(chosen)} parties)", work)
 
 
@@ -65,8 +63,18 @@ def cached_own_slices(data_dir: str, orgs: tuple[str, ...], computation: str, pa
     return own_slices(data_dir, list(orgs), computation, json.loads(params_json))
 
 
+st.button("Run with MPC", type="primary", key="run_start", on_click=start_job)
+
+_job = manager.get(st.session_state.get("run_job"))
+# Poll the job: every second while it runs, every 2 s while it waits in the queue. Each poll is a small
+# rerun on the one web-server process, so with 20 users polling faster would itself slow the room down.
+# (A fragment's interval is fixed by the page's full run; when the job ends, the status reruns the page.)
+_poll = None if _job is None or not _job.active else (1.0 if _job.state == "running" else 2.0)
+
+
+@st.fragment(run_every=_poll)
 def job_status() -> None:
-    """The job's state; polled (see `run_panel`) while it is active."""
+    """The job's state, polled while the job is active."""
     job = manager.get(st.session_state.get("run_job"))
     if job is None:
         st.caption("Press **Run with MPC** to start one process per organisation.")
@@ -95,22 +103,7 @@ def job_status() -> None:
         st.error(f"The run did not finish: {job.error}")
 
 
-@st.fragment
-def run_panel() -> None:
-    """The Run button and the job's status. A click reruns only this panel, not the whole page: when a
-    room of 20 presses Run together, the one web-server process has 20 small reruns to do, not 20 pages.
-    The status is a fragment inside it, decorated on every panel run so that it polls only while the job
-    is active: every second while it runs, every 2 s while it waits in the queue (each poll is a small
-    rerun on the shared server, so polling faster would itself slow the room down)."""
-    st.button("Run with MPC", type="primary", key="run_start", on_click=start_job)
-    if st.session_state.get("run_refused"):
-        st.error(st.session_state["run_refused"])
-    job = manager.get(st.session_state.get("run_job"))
-    poll = None if job is None or not job.active else (1.0 if job.state == "running" else 2.0)
-    st.fragment(job_status, run_every=poll)()
-
-
-run_panel()
+job_status()
 
 run = st.session_state.get("last_run")
 if run:
