@@ -41,12 +41,17 @@ def test_five_random_kills_are_named_fast_and_leave_nothing(scenario, generated)
     orgs = scenario.org_ids[:3]
     expected = bench.expected_seconds(scenario, generated, "counts-by-form", orgs)
     records = []
-    for _ in range(5):
+    bound = 0.9 * expected
+    # At least 5 runs, and more (up to 8) until 3 kills have landed: one fault-free timing is noisy, so when a
+    # run finishes before its kill, later kills are drawn within the run time just observed.
+    while len(records) < 8 and (len(records) < 5 or sum(r["outcome"] == "error" for r in records) < 3):
         victim = rng.randrange(3)
         rec = bench.faulty_run(scenario, generated, "counts-by-form", orgs, victim=victim,
-                               delay=rng.uniform(0, 0.9 * expected), timeout=60)
+                               delay=rng.uniform(0, bound), timeout=60)
         records.append(rec)
         _check(rec)
+        if rec["outcome"] == "finished":
+            bound = min(bound, 0.9 * rec["run_seconds"])
     landed = [r for r in records if r["outcome"] == "error"]
     assert len(landed) >= 3, f"too few kills landed before the run finished: {records}"
 
