@@ -143,10 +143,10 @@ def lowest_group_priority(pids, server_pid: int) -> list[str]:
     With autogroup scheduling Linux first shares the CPU fairly between sessions and only then by nice value
     inside a session. Playwright starts each browser in a session of its own, so a browser's per-process nice
     does not count against the server: its group's nice does. The kernel accepts one such change per 100 ms."""
-    groups = {}
+    groups, server_group = {}, autogroup(server_pid)
     for pid in pids:
         group = autogroup(pid)
-        if group is not None and group != autogroup(server_pid):
+        if group is not None and group != server_group:
             groups.setdefault(group, pid)
     for pid in groups.values():
         for _ in range(20):

@@ -298,13 +298,16 @@ def fit_and_validate(calib_rows: list[dict], val_samples: dict, k: float, note: 
     if save:
         save_calibration(cal)
     val_rows = validation_rows(val_samples, cal, BANDWIDTH_MBPS)
+    return cal, val_rows, summarise(val_rows)
+
+
+def summarise(val_rows: list[dict]) -> dict:
     errors = [abs(r["error_percent"]) for r in val_rows]
-    summary = {
+    return {
         "within_15_percent": sum(e <= 15 for e in errors), "points": len(errors),
         "median_abs_error_percent": round(statistics.median(errors), 1) if errors else math.nan,
         "max_abs_error_percent": round(max(errors), 1) if errors else math.nan,
     }
-    return cal, val_rows, summary
 
 
 def report(val_rows: list[dict], summary: dict) -> None:
@@ -314,7 +317,7 @@ def report(val_rows: list[dict], summary: dict) -> None:
           f"{summary['median_abs_error_percent']} %, max {summary['max_abs_error_percent']} %")
 
 
-def refit(argv: list[str]) -> int:
+def refit() -> int:
     """--refit: fit FIT_TERMS again on the runs stored in the results file and re-validate, without measuring.
 
     For changing the cost terms: the measurements stay as they were, the fit and the forecasts are redone."""
@@ -337,11 +340,14 @@ def refit(argv: list[str]) -> int:
 
 def main(argv: list[str]) -> int:
     if "--refit" in argv:
-        return refit(argv)
+        return refit()
     quick = "--quick" in argv
-    passes = int(argv[argv.index("--passes") + 1]) if "--passes" in argv else 5
+    try:
+        passes = int(argv[argv.index("--passes") + 1]) if "--passes" in argv else 5
+    except (IndexError, ValueError):
+        passes = 0
     if passes < 1:
-        raise SystemExit("--passes must be at least 1")
+        raise SystemExit("--passes needs a whole number of at least 1, e.g. --passes 5")
     scenario = load_scenario("nl-baseline")
     if quick:
         cal_n, cal_m, val_n, val_m, val_lat, cal_rep, repeats = (300, 1000), (3, 5), (500,), (3,), (10, 25), 1, 1
@@ -362,8 +368,7 @@ def main(argv: list[str]) -> int:
     if no_fit:
         cal, calib_rows, k = load_calibration(), [], None
         val_rows = validation_rows(val_samples, cal, BANDWIDTH_MBPS)
-        errors = [abs(r["error_percent"]) for r in val_rows]
-        summary = {"within_15_percent": sum(e <= 15 for e in errors), "points": len(errors)}
+        summary = summarise(val_rows)
     else:
         k = host_extra_load(cal_samples)
         calib_rows = calibration_rows(cal_samples, k, handshake)

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.e2e
 
 def test_run_page_in_a_real_browser(page: Page, streamlit_server: str, artifacts):
     page.set_default_timeout(60_000)
-    frames: list[float] = []  # server messages; the Run page polls its job, and must stop when it ends
+    frames: list[int] = []  # server messages; the Run page polls its job, and must stop when it ends
     page.on("websocket", lambda ws: ws.on("framereceived", lambda _: frames.append(1)))
     page.goto(streamlit_server)
     expect(page.get_by_text("SYNTHETIC DATA").first).to_be_visible()
