@@ -9,8 +9,11 @@ latencies are printed.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -40,3 +43,29 @@ def test_three_users_run_at_once_all_match_and_jobs_queue_under_the_cap():
     assert busy["n"] >= 1, "the observing user made no click while jobs ran"
     assert busy["max"] < 30_000, f"a click was not answered within 30 s while jobs ran: {busy}"
     print(f"click latency while the jobs ran (ms): {busy}")
+    # The observer stands for another workshop user: the harness lowers the users' browsers, never its browser
+    lowered = set(res["users_browser_groups_lowered"])
+    assert not lowered & set(res["observer_browser_groups"]), (lowered, res["observer_browser_groups"])
+
+
+def test_descendants_include_grandchildren_and_nothing_else():
+    """The harness tells the observer's browser from the users' by descent (renderers start after launch)."""
+    sys.path.insert(0, str(BENCH))
+    import bench_load
+
+    outer = subprocess.Popen(["sh", "-c", "sleep 30 & sleep 30 & wait"])
+    other = subprocess.Popen(["sleep", "30"])
+    try:
+        for _ in range(100):  # until the shell has started both children
+            tree = bench_load.descendants({outer.pid})
+            if len(tree) == 3:
+                break
+            time.sleep(0.02)
+        assert len(tree) == 3 and outer.pid in tree, tree
+        assert other.pid not in tree
+    finally:
+        for pid in bench_load.descendants({outer.pid}) - {outer.pid}:
+            os.kill(pid, signal.SIGKILL)  # the sleeps; the shell reaps them and ends
+        other.kill()
+        outer.wait(10)
+        other.wait()
