@@ -2,12 +2,15 @@
 
 The app keeps ONE JobManager per server (st.cache_resource) and only a job id per browser session.
 Jobs run in worker threads (each job itself starts one OS process per party), at most
-`max_concurrent` at a time on this 2-core machine, first come first served.
+`max_concurrent` at a time on this 2-core machine, first come first served. Every job's queueing, start and
+end go to the `sandbox.jobs` logger with the number of jobs running, so a facilitator (and the load benchmark)
+can read from the server's log how the queue behaved.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import queue
 import threading
 import time
@@ -15,7 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Job", "JobManager"]
+__all__ = ["JOB_LOG_FORMAT", "Job", "JobManager"]
+
+log = logging.getLogger(__name__)
+# "1764392400.123 sandbox.jobs job job-3 started (2 running)": seconds since the epoch first
+JOB_LOG_FORMAT = "%(created).3f %(name)s %(message)s"
 
 
 @dataclass
@@ -43,6 +50,7 @@ class JobManager:
         self._queue: queue.Queue[tuple[Job, Callable[..., Any]]] = queue.Queue()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._running = 0
         for i in range(max_concurrent):
             threading.Thread(target=self._worker, name=f"mpc-job-worker-{i}", daemon=True).start()
 
@@ -51,11 +59,17 @@ class JobManager:
         with self._lock:
             job = Job(id=f"job-{next(self._ids)}", label=label)
             self._jobs[job.id] = job
+        log.info("job %s queued: %s", job.id, label)  # before a worker can log its start
         self._queue.put((job, fn))
         return job.id
 
     def get(self, job_id: str | None) -> Job | None:
         return self._jobs.get(job_id) if job_id else None
+
+    @property
+    def running(self) -> int:
+        """Jobs running now."""
+        return self._running
 
     def position(self, job_id: str) -> int:
         """How many queued jobs were submitted before this one (0 = next)."""
@@ -72,8 +86,13 @@ class JobManager:
             job, fn = self._queue.get()
             if job.cancel.is_set():
                 job.state, job.message = "cancelled", "cancelled before it started"
+                log.info("job %s cancelled before it started", job.id)
                 continue
+            with self._lock:
+                self._running += 1
+                running = self._running
             job.state, job.started, job.message, job.progress = "running", time.time(), "starting parties", 0.05
+            log.info("job %s started (%d running)", job.id, running)
             try:
                 job.result = fn(job)
                 job.state, job.message, job.progress = "done", "finished", 1.0
@@ -82,3 +101,6 @@ class JobManager:
                 job.message = job.error
             finally:
                 job.finished = time.time()
+                with self._lock:
+                    self._running -= 1
+                log.info("job %s %s after %.2f s", job.id, job.state, job.finished - job.started)

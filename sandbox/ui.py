@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
-from sandbox.jobs import JobManager
+from sandbox.jobs import JOB_LOG_FORMAT, JobManager
 from sandbox.scenario import DEFAULT_SCENARIO, Scenario, ScenarioError, load_scenario
 
 PROJECTOR_CSS = """
@@ -20,7 +22,14 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 18px; }
 
 @st.cache_resource
 def job_manager() -> JobManager:
-    """One job queue per server, shared by all browser sessions."""
+    """One job queue per server, shared by all browser sessions; its log lines go to the server's stderr."""
+    logger = logging.getLogger("sandbox.jobs")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(JOB_LOG_FORMAT))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
     return JobManager(max_concurrent=2)
 
 
