@@ -39,8 +39,13 @@ def test_three_users_run_at_once_all_match_and_jobs_queue_under_the_cap():
     assert not res["errors"], res["errors"]
     assert res["all_match"], res["per_user"]
     assert 1 <= res["max_running_jobs"] <= JOB_CAP, res["max_running_jobs"]
+    # the app's own queue log (server stderr): 3 jobs queued, started first come first served, all ended
+    queue = res["job_log"]
+    assert len(queue["jobs"]) == 3 and all("ended" in j for j in queue["jobs"]), queue
+    assert queue["started_in_queue_order"] and 1 <= queue["max_running"] <= JOB_CAP, queue
     busy = res["busy_click_ms"]
-    assert busy["n"] >= 1, "the observing user made no click while jobs ran"
+    assert busy["n"] >= 1, "the observing users made no click while jobs ran"
+    assert set(busy["by_page"]) == {"home", "run"}, busy["by_page"]
     assert busy["max"] < 30_000, f"a click was not answered within 30 s while jobs ran: {busy}"
     print(f"click latency while the jobs ran (ms): {busy}")
     # The observer stands for another workshop user: the harness lowers the users' browsers, never its browser
@@ -69,3 +74,27 @@ def test_descendants_include_grandchildren_and_nothing_else():
         other.kill()
         outer.wait(10)
         other.wait()
+
+
+def test_the_queue_is_read_from_the_apps_job_log():
+    sys.path.insert(0, str(BENCH))
+    import bench_load
+
+    log = "\n".join([
+        "1000.000 sandbox.jobs job job-1 queued: counts-by-form (3 parties)",
+        "1000.010 sandbox.jobs job job-2 queued: counts-by-form (3 parties)",
+        "1000.020 sandbox.jobs job job-3 queued: age-statistics (3 parties)",
+        "1000.100 sandbox.jobs job job-1 started (1 running)",
+        "  You can now view your Streamlit app in your browser.",
+        "1000.110 sandbox.jobs job job-2 started (2 running)",
+        "1003.000 sandbox.jobs job job-1 done after 2.90 s",
+        "1003.010 sandbox.jobs job job-3 started (2 running)",
+        "1004.000 sandbox.jobs job job-2 error after 3.89 s",
+        "1006.000 sandbox.jobs job job-3 done after 3.00 s",
+    ])
+    q = bench_load.job_log(log, since=1000.0)
+    assert q["max_running"] == 2 and q["started_in_queue_order"] and q["wait_seconds_max"] == 2.99
+    assert [j["job"] for j in q["jobs"]] == ["job-1", "job-2", "job-3"]
+    assert q["jobs"][1] == {"job": "job-2", "queued": 0.01, "started": 0.11, "ended": 4.0}
+    swapped = log.replace("1000.110 sandbox.jobs job job-2 started", "1003.020 sandbox.jobs job job-2 started")
+    assert not bench_load.job_log(swapped, since=1000.0)["started_in_queue_order"]
