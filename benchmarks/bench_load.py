@@ -111,14 +111,14 @@ def processes():
             yield int(p.name), fields, argv
 
 
-def running_jobs(server_pid: int) -> set[str]:
+def running_jobs(server_pid: int) -> int:
     """Party groups (one per job: the plan folder) whose processes are children of the server."""
     groups = set()
     for _, fields, argv in processes():
         if "sandbox.mpc.party" in argv and int(fields[1]) == server_pid:
             plan = argv[argv.index("--plan") + 1] if "--plan" in argv else ""
             groups.add(str(Path(plan).parent))
-    return groups
+    return len(groups)
 
 
 def harness_pids() -> list[int]:
@@ -215,7 +215,7 @@ class Sampler(threading.Thread):
 
     def run(self) -> None:
         while not self.stop_event.is_set():
-            self.samples.append((time.monotonic(), len(running_jobs(self.pid))))
+            self.samples.append((time.monotonic(), running_jobs(self.pid)))
             time.sleep(0.05)
 
 
@@ -420,11 +420,11 @@ async def load_test(url: str, server_pid: int, users: int) -> dict[str, Any]:
             prepared.append(await prepare_user(browser, url))
         # Chromium run as root resets the priorities of its own processes (browser and GPU process at -8,
         # renderers at 0), so the nice wrapper alone does not hold: lower every process of the users'
-        # browser, now that all their pages exist. The observer's browser keeps what Chromium gave it.
-        # The observer's browser is everything below the processes it started with (its renderers came
-        # later). A snapshot of its processes at launch is not enough: a renderer of the observer's idle-phase
-        # page was sometimes still alive here, and lowering "its" group put the observer's whole browser at
-        # nice 19. Those runs were the ones with clicks of several seconds (docs/reliability.md).
+        # browser, now that all their pages exist. The observers' browser keeps what Chromium gave it: it is
+        # everything below the processes it started with (its renderers came later). A snapshot of its
+        # processes at launch is not enough: a renderer of an observer's idle-phase page was sometimes still
+        # alive here, and lowering "its" group put the observers' whole browser at nice 19. Those runs were the
+        # ones with clicks of several seconds (docs/reliability.md).
         observer_tree = descendants(observer_pids)
         users_browser = chromium_pids() - observer_tree
         lowest_priority(users_browser)
@@ -434,7 +434,7 @@ async def load_test(url: str, server_pid: int, users: int) -> dict[str, Any]:
         sampler.start()
         start, stop = asyncio.Event(), asyncio.Event()
         observers = [asyncio.create_task(observer(watcher, url, stop, where=where)) for where in OBSERVED]
-        await asyncio.sleep(2)  # the observer is clicking before the storm starts
+        await asyncio.sleep(2)  # the observers are clicking before the storm starts
         tasks = [asyncio.create_task(run_user(page, start)) for _, page in prepared]
         cpu0 = cpu_seconds(server_pid, observer_pids)
         t0, storm_wall = time.monotonic(), time.time()
