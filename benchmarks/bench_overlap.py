@@ -2,6 +2,9 @@
 
     python benchmarks/bench_overlap.py            # the full grid, writes benchmarks/results/overlap.json
     python benchmarks/bench_overlap.py --quick    # small grid, does not overwrite the results file
+    python benchmarks/bench_overlap.py --baseline 9cb62e0 --repeat 3
+        # side by side: every grid point alternately with this code and with the code of another commit
+        # (a temporary git worktree; e.g. the linear pseudonym before the Dodis-Yampolskiy one)
 
 For every grid point it writes SYNTHETIC lists with a known overlap (fixed seed), runs the computation
 with one real MPyC process per organisation (`run_mpc`), checks the result against the plaintext oracle,
@@ -16,6 +19,8 @@ import json
 import os
 import platform
 import random
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,11 +32,11 @@ if str(ROOT) not in sys.path:
 
 from synthetic import vocab  # noqa: E402
 
-GRID = [(3, 1_000), (3, 5_000), (3, 10_000), (5, 2_000), (7, 1_000)]
+GRID = [(3, 1_000), (3, 5_000), (3, 10_000), (5, 2_000), (6, 2_000), (7, 1_000)]
 QUICK_GRID = [(3, 500), (5, 300)]
-FLOORS = {(5, 2_000): 10.0, (3, 10_000): 60.0}  # seconds (issue 4)
-METHOD = ("secret shuffle by re-sharing over all (t+1)-subsets + opened keyed pseudonyms (k*key)*G "
-          "in Ed25519 + power sums of secret pattern codes + small-cell suppression in MPC")
+FLOORS = {(5, 2_000): 10.0, (3, 10_000): 6.0, (6, 2_000): 10.0}  # seconds (issues 4 and 15)
+METHOD = ("secret shuffle by re-sharing over all (t+1)-subsets + opened Dodis-Yampolskiy pseudonyms "
+          "(1/(k+key))*G in Ed25519 + power sums of secret pattern codes + small-cell suppression in MPC")
 
 
 def write_lists(out: str | Path, orgs: list[str], records: int, *, seed: int, population_factor: float = 3.0,
@@ -104,6 +109,44 @@ def run_point(m: int, records: int, computation: str, *, min_cell: int, seed: in
     }
 
 
+def run_in(code: Path, m: int, records: int, computation: str, min_cell: int) -> dict:
+    """One grid point in a fresh interpreter, with the parties importing the code under `code`."""
+    snippet = ("import json, sys; sys.path.insert(0, 'benchmarks'); from bench_overlap import run_point; "
+               f"print(json.dumps(run_point({m}, {records}, {computation!r}, min_cell={min_cell})))")
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    out = subprocess.run([sys.executable, "-c", snippet], cwd=code, env=env, capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def side_by_side(baseline: str, grid, computation: str, min_cell: int, repeat: int) -> list[dict]:
+    """Alternate this code and `baseline` (a commit) on every grid point; medians and their ratio."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tmp / "code"), baseline],
+                   check=True)
+    rows = []
+    try:
+        for m, records in grid:
+            times: dict[str, list[float]] = {"current": [], "baseline": []}
+            exact = True
+            for _ in range(repeat):
+                for name, code in (("current", ROOT), ("baseline", tmp / "code")):
+                    r = run_in(code, m, records, computation, min_cell)
+                    times[name].append(r["seconds"])
+                    exact &= r["exact"]
+            med = {k: statistics.median(v) for k, v in times.items()}
+            rows.append({"lists": m, "records_per_list": records, "baseline": baseline, "runs_each": repeat,
+                         "seconds_current": times["current"], "seconds_baseline": times["baseline"],
+                         "median_current": med["current"], "median_baseline": med["baseline"],
+                         "ratio": round(med["current"] / med["baseline"], 2), "exact": exact,
+                         "floor_seconds": FLOORS.get((m, records))})
+            print(f"{m} x {records}: current {med['current']:.2f} s, baseline {med['baseline']:.2f} s, "
+                  f"ratio {rows[-1]['ratio']}", flush=True)
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tmp / "code")], check=False)
+    return rows
+
+
 def markdown(rows: list[dict]) -> str:
     head = ("| computation | lists × records | seconds | floor | MB sent per party (max) | rounds | exact "
             "| load avg |\n|---|---|---|---|---|---|---|---|")
@@ -121,8 +164,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a small grid; results are not saved")
     parser.add_argument("--mo", action="store_true", help="also run mo-cooccurrence on every grid point")
     parser.add_argument("--min-cell", type=int, default=10)
+    parser.add_argument("--baseline", help="a commit to compare with, side by side (e.g. the linear pseudonym)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per variant and grid point with --baseline")
+    parser.add_argument("--grid", help="grid points as M:N,M:N (default: the full grid)")
     args = parser.parse_args(argv)
     grid = QUICK_GRID if args.quick else GRID
+    if args.grid:
+        grid = [tuple(int(x) for x in point.split(":")) for point in args.grid.split(",")]
+    if args.baseline:
+        rows = side_by_side(args.baseline, grid, "capture-patterns", args.min_cell, args.repeat)
+        path = ROOT / "benchmarks" / "results" / "overlap_side_by_side.json"
+        meta = {"machine": f"{platform.machine()}, {platform.python_version()}", "date": time.strftime("%Y-%m-%d"),
+                "note": "alternating runs of this code and the baseline commit; seconds = run_mpc wall time"}
+        path.write_text(json.dumps({"meta": meta, "runs": rows}, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwritten: {path.relative_to(ROOT)}")
+        return 0 if all(r["exact"] for r in rows) else 1
     computations = ["capture-patterns"] + (["mo-cooccurrence"] if args.mo else [])
     rows = []
     for computation in computations:

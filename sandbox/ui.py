@@ -110,4 +110,4 @@ def last_run_or_offer(key: str):
     if not last:
         offer_quick_run(scenario, key)
         st.stop()
-    return scenario, _load_run_view(json.dumps(last, sort_keys=True, default=str))
+    return scenario, _load_run_view(json.dumps(last, default=str))  # key order kept: it is the cell order

@@ -7,6 +7,7 @@ import random
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from sandbox.mpc.runner import run_mpc
@@ -14,9 +15,9 @@ from sandbox.scenario import load_scenario
 from sandbox.views import disclosure, shamir
 from sandbox.views.collusion import collusion
 from sandbox.views.demo_data import make_dataset
-from sandbox.views.ledger import INTERMEDIATE, OPENED, OWNER_ONLY, SUPPRESSED, ledger, ledger_csv
+from sandbox.views.ledger import INTERMEDIATE, OPENED, SUPPRESSED, ledger, ledger_csv
 from sandbox.views.mpyc_explainer import explain
-from sandbox.views.run_view import facilitator_truth, load_run, party_view
+from sandbox.views.run_view import load_run, party_view
 from sandbox.views.uniformity import uniformity
 
 SCENARIO = load_scenario("nl-baseline")
@@ -85,33 +86,6 @@ def test_any_t_plus_1_parties_reconstruct_every_input(run):
 
 
 @pytest.mark.mpc
-def test_t_parties_cannot_determine_any_input(run):
-    t, p = run.threshold, run.modulus
-    candidates = range(40)
-    for subset in itertools.combinations(run.orgs, t):
-        outsider = next(o for o in run.orgs if o not in subset)
-        result = collusion(run, list(subset), target_owner=outsider, target_index=3, candidates=candidates)
-        assert not result.can_reconstruct
-        assert result.polynomials_per_candidate == "exactly 1"
-        assert [c.secret for c in result.candidates] == list(candidates)
-        assert all(c.consistent for c in result.candidates)
-        for (
-            c
-        ) in result.candidates:  # exactly one polynomial of degree t: t + 1 coefficients, f(0) = candidate
-            assert len(c.coefficients) == t + 1 and c.coefficients[0] == c.secret
-            for org in subset:
-                x = shamir.party_point(run.index(org))
-                assert shamir.evaluate(c.coefficients, x, p) == run.shares_of(org, outsider, "counts")[3]
-        # different candidates imply different missing shares: the coalition cannot tell them apart
-        implied = {tuple(c.implied_shares.values()) for c in result.candidates}
-        assert len(implied) == len(candidates)
-        assert result.target["true_value_facilitator_only"] in candidates
-    # a smaller coalition: still every candidate fits (p^(t-1) polynomials each)
-    small = collusion(run, run.orgs[:1], candidates=range(5))
-    assert all(c.consistent for c in small.candidates) and small.polynomials_per_candidate.startswith("p^")
-
-
-@pytest.mark.mpc
 def test_shares_look_uniform_but_plain_values_do_not(run):
     for org in run.orgs:
         shares = party_view(run, org).shares["share"].tolist()
@@ -122,8 +96,17 @@ def test_shares_look_uniform_but_plain_values_do_not(run):
     assert uniformity(plain, run.modulus).ks_p < 1e-6  # the test can tell: small counts pile up near 0
 
 
+def _recount(data_dir, org):
+    """Region × form counts recomputed from the organisation's own CSV with pandas (no product code)."""
+    df = pd.read_csv(data_dir / f"{org}.csv", dtype=str, keep_default_na=False)
+    df = df.assign(form=df["form"].str.split(";")).explode("form")
+    df = df[(df["region"] != "") & (df["form"] != "")].drop_duplicates(["record_id", "form"])
+    return {f"{r} × {f}": int(n) for (r, f), n in df.groupby(["region", "form"]).size().items()}
+
+
 @pytest.mark.mpc
-def test_party_view_matches_its_transcript(run):
+def test_party_view_labels_every_value_right(run, data_dir):
+    pooled: dict[str, int] = {}
     for org in run.orgs:
         view = party_view(run, org)
         end = run.of_kind(org, "end")[0]
@@ -131,13 +114,17 @@ def test_party_view_matches_its_transcript(run):
         assert {str(k): int(v) for k, v in sent.items()} == {str(k): v for k, v in end["bytes_sent"].items()}
         rounds = view.messages.drop_duplicates("pc")["round"].tolist()
         assert rounds == list(range(1, len(rounds) + 1))
-        totals = view.opened[view.opened["label"] == "totals"]["value"].tolist()
-        assert totals == list(run.result["revealed"].values())
-        assert view.own_inputs["value"].tolist() == run.own_inputs(org)["counts"]
-        truth = facilitator_truth(run, org)
-        assert truth.groupby("owner_org")["true_value"].apply(list).to_dict() == {
-            o: run.own_inputs(o)["counts"] for o in run.orgs
-        }
+        # Own inputs under their own names, against a recount of the organisation's CSV.
+        own = dict(zip(view.own_inputs["cell"], view.own_inputs["value"], strict=True))
+        expected = _recount(data_dir, org)
+        assert {c: v for c, v in own.items() if v} == expected
+        for cell, n in expected.items():
+            pooled[cell] = pooled.get(cell, 0) + n
+    # Opened totals under their own names, against the pooled recount (withheld cells are the small ones).
+    opened = view.opened[view.opened["label"] == "totals"]
+    for cell, value in zip(opened["cell"], opened["value"], strict=True):
+        true = pooled.get(cell, 0)
+        assert value == (None if 0 < true < 10 else true), cell
 
 
 @pytest.mark.mpc
@@ -149,12 +136,12 @@ def test_ledger_agrees_with_transcripts(run):
         for holder in run.orgs:
             n = sum(e["n"] for e in run.of_kind(holder, "shares") if e["owner"] == owner_i)
             assert (inputs["owner"] == owner).sum() == n
-    assert set(inputs["seen_in_clear_by"]) == {OWNER_ONLY}
+    assert (inputs["seen_in_clear_by"] == inputs["owner"]).all()  # only the owner's transcript holds them
     assert set(inputs["share_holders"]) == {", ".join(run.orgs)}
-    outputs = table[table["kind"] == "output"]
     opened_labels = {e["label"] for org in run.orgs for e in run.of_kind(org, "opened")}
-    assert set(outputs["label"]) == opened_labels
-    totals = outputs[outputs["label"] == "totals"]
+    assert set(table[table["kind"].isin(["output", "leak"])]["label"]) == opened_labels
+    assert set(table[table["kind"] == "leak"]["label"]) == {"small_cell_flags"}
+    totals = table[table["label"] == "totals"]
     suppressed = totals[totals["seen_in_clear_by"] == SUPPRESSED]
     assert sorted(suppressed["cell"]) == sorted(run.result["suppressed"])
     assert (totals["seen_in_clear_by"] == OPENED).sum() == len(totals) - len(suppressed)
@@ -207,19 +194,15 @@ def test_approval_rule_in_the_clear(data_dir):
         == 1
     )
 
-    def difference(q, earlier):
-        d = disclosure.difference_size_in_clear(frames, q, earlier)
-        return None if 0 < d < 10 else d
+    def check(q, earlier):
+        return disclosure.difference_size_in_clear(frames, q, earlier) >= 10
 
-    rule = disclosure.ApprovalRule(10, difference)
+    rule = disclosure.ApprovalRule(10, check)
     assert rule.submit(target.query_a).approved
     assert not rule.submit(target.query_b).approved
-    assert rule.submit(target.query_a).approved  # the same set again: difference 0, nothing new learnt
-    other = {
-        "region": "amsterdam" if target.region != "amsterdam" else "rotterdam",
-        "exclude_nationality": None,
-    }
-    assert rule.submit(other).approved or difference(other, target.query_a) is None
+    assert not rule.submit(target.query_a).approved  # the same set again: refused, its answer is known
+    other = {"region": "amsterdam" if target.region != "amsterdam" else "rotterdam", "exclude_nationality": None}
+    assert rule.submit(other).approved == check(other, target.query_a)
 
 
 @pytest.mark.mpc
@@ -249,7 +232,6 @@ def test_differencing_attack_with_real_mpc(data_dir, tmp_path):
         large,
         min_cell=min_cell,
         epsilon=0.5,
-        noise_seed=3,
         orgs=orgs,
         out_root=tmp_path / "large",
     )
@@ -259,9 +241,8 @@ def test_differencing_attack_with_real_mpc(data_dir, tmp_path):
     assert played.outcome("threshold").success  # honest: large totals are opened, the threshold alone fails
     approval = played.outcome("approval")
     assert not approval.success and approval.b is None  # query B refused
-    noisy = played.outcome("noise")  # run_playground checked it against the seeded oracle
-    exact = disclosure.count_in_clear(frames, large.query_a, epsilon=0.5, seed=3)
-    assert noisy.a == exact
+    noisy = played.outcome("noise")  # each run checked: opened = exact + the noise in the transcripts
+    assert all(r["match"] for r in noisy.runs) and len(noisy.runs) == 2
 
 
 @pytest.mark.mpc

@@ -10,6 +10,13 @@ from sandbox.views.figures import fig_rounds, fig_sequence, fig_shares_histogram
 from sandbox.views.run_view import facilitator_truth, party_view
 from sandbox.views.uniformity import uniformity
 
+ROLE_TEXT = {
+    "result": "the agreed result",
+    "leak": "revealed by design, beyond the result",
+    "masked": "random by construction (a value plus a secret mask)",
+    "subset": "known to a subset of organisations only (a shuffle permutation)",
+}
+
 st.title("What each organisation sees")
 synthetic_banner()
 
@@ -51,6 +58,10 @@ try:
             else "an unusual draw (this happens by chance about 2% of the time)."
         )
     )
+    if len(view.public):
+        st.markdown("Public constants that stand in for shares — every organisation holds the same value, "
+                    "so nothing is hidden in them:")
+        st.dataframe(view.public, hide_index=True, key="pv_public")
     with st.expander(
         "FACILITATOR ONLY — the true values hidden behind these shares (no party ever sees this)"
     ):
@@ -75,12 +86,17 @@ try:
         "or masked numbers, never your records."
     )
 
-    st.subheader("(d) Results opened to you")
+    st.subheader("(d) Everything opened to you, or received in the clear")
     opened = view.opened.copy()
     opened["value"] = [
         ("withheld (below the small-cell threshold)" if v is None else str(v)) for v in opened["value"]
     ]
-    st.dataframe(opened, hide_index=True, key="pv_opened")
-    what_it_means("these joint results are all you learn, and every other organisation learns the same.")
+    opened["what it is"] = opened["role"].map(ROLE_TEXT)
+    st.dataframe(opened.drop(columns=["role"]), hide_index=True, key="pv_opened")
+    what_it_means(
+        "the results are what everyone agreed to reveal. The other rows are what the protocol shows by "
+        "design (for example list sizes, or pseudonyms that tell only which records belong to the same "
+        "person) or values that are random by construction; the ledger on the next page lists them all."
+    )
 except Exception as exc:  # never a traceback on the projector
     st.error(f"The party view could not be shown: {exc}")

@@ -7,15 +7,8 @@ import streamlit as st
 
 from sandbox.ui import last_run_or_offer, synthetic_banner, what_it_means
 from sandbox.views import disclosure
-from sandbox.views.collusion import collusion
-from sandbox.views.figures import (
-    fig_attack,
-    fig_candidates,
-    fig_ledger,
-    fig_reconstructed,
-    fig_tradeoff,
-    org_colours,
-)
+from sandbox.views.collusion import attempt, collusion
+from sandbox.views.figures import fig_attack, fig_ledger, fig_tradeoff, org_colours
 from sandbox.views.ledger import ledger, ledger_csv
 
 EPSILONS = [0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]
@@ -42,8 +35,18 @@ def show_ledger(run, colours) -> None:
     what_it_means("the only things any other organisation learns from you are the opened joint totals.")
 
 
+def _attempt_table(result) -> pd.DataFrame:
+    rows = result.rows[:200]
+    return pd.DataFrame([{"organisation": r["owner"], "value": r["cell"], "coalition's reconstruction": str(r["guess"]),
+                          "true value (facilitator only)": r["true_value"], "right?": "yes" if r["right"] else "no"}
+                         for r in rows])
+
+
 def show_collusion(run, colours, names) -> None:
     st.header("2. What if organisations secretly pooled their shares?")
+    if not run.share_labels():
+        st.info("This run has no secret-shared inputs to pool.")
+        return
     default = run.orgs[: run.threshold]
     coalition = st.multiselect(
         "Colluding organisations",
@@ -52,65 +55,65 @@ def show_collusion(run, colours, names) -> None:
         key="rv_coalition",
         format_func=lambda o: names.get(o, o),
     )
-    if not coalition:
-        st.info("Choose at least one organisation.")
+    if not coalition or len(coalition) == run.m:
+        st.info("Choose at least one organisation, and not all of them.")
         return
-    outsiders = [o for o in run.orgs if o not in coalition]
-    if len(coalition) > run.threshold:
-        result = collusion(run, coalition)
-        st.warning(result.explanation)
-        cells = {o: run.cells(len(v)) for o, labels in result.reconstructed.items() for v in labels.values()}
-        st.plotly_chart(fig_reconstructed(result, cells, colours), key="rv_fig_reconstructed")
-        checks = pd.DataFrame(
-            [
-                {
-                    "organisation": o,
-                    "reconstructed exactly (checked against its own input)": "yes" if ok else "no",
-                }
-                for o, ok in result.agrees_with_owners.items()
-            ]
+    coalition = [o for o in run.orgs if o in coalition]
+    larger = coalition + [next(o for o in run.orgs if o not in coalition)] if len(coalition) <= run.threshold else None
+    st.markdown(
+        f"The attack: the coalition pools the shares in its members' own transcripts and interpolates the "
+        f"polynomial through them (threshold t = {run.threshold}: every value is hidden in a polynomial of "
+        f"degree {run.threshold}). Each reconstruction is then checked against the owner's own input — a "
+        "check only the sandbox can make."
+    )
+    columns = st.columns(2 if larger else 1)
+    for column, members in zip(columns, [coalition, larger] if larger else [coalition], strict=True):
+        outcome = attempt(run, members)
+        box = column.warning if outcome.learned_everything else column.success
+        box(
+            f"**{len(members)} organisation(s)** ({', '.join(names.get(o, o) for o in members)}): "
+            f"**{outcome.right} of {outcome.total}** secret values of the others reconstructed right."
+            + (" More than t: they learn every input of the others." if len(members) > run.threshold
+               else " At most t: their reconstructions are random numbers.")
         )
-        st.dataframe(checks, hide_index=True, key="rv_reconstructed_check")
+        column.dataframe(_attempt_table(outcome), hide_index=True, key=f"rv_attempt_{len(members)}")
+    if larger:
+        st.caption(
+            f"Right: the same attack by a coalition with one more member ({run.threshold + 1} > t) — it succeeds "
+            "on the same run. The protection holds only while no more than t organisations collude."
+        )
+    if len(coalition) > run.threshold:
         what_it_means(
             f"the protection holds only while no more than t = {run.threshold} organisations collude; "
             "that is what the governance agreement must guarantee."
         )
         return
-    col1, col2 = st.columns(2)
-    owner = col1.selectbox(
-        "Whose value do they try to learn?",
-        outsiders,
-        key="rv_target_owner",
-        format_func=lambda o: names.get(o, o),
-    )
-    label = run.share_labels()[0]
-    cells = run.cells(len(run.shares_of(coalition[0], owner, label)))
-    cell = col2.selectbox(
-        "Which value", list(range(len(cells))), key="rv_target_cell", format_func=lambda i: cells[i]
-    )
-    result = collusion(run, coalition, target_owner=owner, target_label=label, target_index=int(cell))
-    st.success(result.explanation)
-    st.plotly_chart(fig_candidates(result, colours), key="rv_fig_candidates")
-    table = pd.DataFrame(
-        [
-            {
-                "candidate secret": c.secret,
-                "consistent with the coalition's shares": "yes" if c.consistent else "no",
-                "polynomials": result.polynomials_per_candidate,
-                **{f"{o} would hold": str(v) for o, v in c.implied_shares.items()},
-            }
-            for c in result.candidates
-        ]
-    )
-    st.dataframe(table, hide_index=True, key="rv_candidates")
-    with st.expander("FACILITATOR ONLY — the true value"):
-        st.write(
-            f"{owner}'s true '{result.target['cell']}' is {result.target['true_value_facilitator_only']}: "
-            "just one of the equally consistent candidates above."
+    outsiders = [o for o in run.orgs if o not in coalition]
+    with st.expander("Why it fails: every candidate value fits what the coalition holds"):
+        col1, col2 = st.columns(2)
+        owner = col1.selectbox("Whose value", outsiders, key="rv_target_owner", format_func=lambda o: names.get(o, o))
+        label = run.share_labels()[0]
+        cells = run.share_cells(owner, label)
+        cell = col2.selectbox("Which value", list(range(min(len(cells), 200))), key="rv_target_cell",
+                              format_func=lambda i: cells[i])
+        result = collusion(run, coalition, target_owner=owner, target_label=label, target_index=int(cell))
+        st.markdown(
+            result.explanation + " This is arithmetic, not evidence: the evidence is the failed attack above."
         )
+        table = pd.DataFrame(
+            [
+                {
+                    "candidate secret": c.secret,
+                    "polynomials through the coalition's shares": result.polynomials_per_candidate,
+                    **{f"{o} would hold": str(v) for o, v in c.implied_shares.items()},
+                }
+                for c in result.candidates
+            ]
+        )
+        st.dataframe(table, hide_index=True, key="rv_candidates")
     what_it_means(
         f"even if {len(coalition)} other organisation(s) broke the agreement and pooled everything they "
-        "received, every possible value of your count would fit what they hold."
+        "received, they could not reconstruct your values."
     )
 
 
@@ -150,7 +153,6 @@ def show_playground(scenario, run, data_dir) -> None:
                 target,
                 min_cell=int(min_cell),
                 epsilon=float(epsilon),
-                noise_seed=int(st.session_state.get("seed", 1)),
                 orgs=run.orgs,
             )
     played = st.session_state.get("rv_playground")
@@ -169,12 +171,20 @@ def show_playground(scenario, run, data_dir) -> None:
         for o in played.outcomes:
             box = st.error if o.success and o.protection != "noise" else st.success
             box(f"**{titles[o.protection]}** — {o.explanation}")
-    st.plotly_chart(fig_tradeoff(disclosure.tradeoff(EPSILONS, parties=run.m)), key="rv_fig_tradeoff")
+    forms = len([f for f in str(target.record.get("form", "")).split(";") if f])
+    cells_per_record = 1 + max(forms, 1)
+    st.plotly_chart(fig_tradeoff(disclosure.tradeoff(EPSILONS, parties=run.m, cells_per_record=cells_per_record)),
+                    key="rv_fig_tradeoff")
     st.markdown(
-        "The approval rule: *a query is refused when its set of records differs from an earlier approved "
-        f"query's set by at least 1 and fewer than min_cell = {min_cell} records.* The size of that "
-        "difference is itself counted inside MPC and withheld when small. Noise: each organisation adds "
-        "its own share of discrete-Laplace noise inside MPC, so nobody sees the exact count."
+        "The approval rule: *a query is approved only if its set of records differs from every earlier "
+        f"approved query's set by at least min_cell = {min_cell} records.* It is decided inside MPC, which "
+        "opens one yes/no bit and nothing else. That bit is still information: a refusal says the two "
+        f"queries differ by fewer than {min_cell} registrations (perhaps none), an approval that they differ "
+        f"by at least {min_cell}. Noise: each organisation draws its own share of discrete-Laplace noise from "
+        "its computer's secure random generator and adds it inside MPC, so nobody sees the exact count — "
+        "nobody can recompute the noise either. "
+        f"Privacy loss per person: ε per cell, and this registration counts in {cells_per_record} cells "
+        f"(the total and {max(forms, 1)} form(s)), so one noisy query costs {cells_per_record}·ε for it."
     )
     what_it_means(
         "exact totals can still expose one of your clients when questions are combined; the approval "

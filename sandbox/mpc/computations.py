@@ -177,6 +177,28 @@ def names() -> list[str]:
     return sorted(CATALOGUE)
 
 
+def input_cells(name: str, label: str, n: int, params: dict[str, Any]) -> list[str]:
+    """The names of the n values of input vector `label` of computation `name`, in order.
+
+    The party writes them next to every own input and every share it logs, so that the Party views and
+    the ledger show each value under its own name.
+    """
+    if label == "difference":
+        return ["records in exactly one of the two queries"][:n]
+    if label in ("counts", "noise"):
+        cells = get(name).cells(params)
+        if len(cells) == n:
+            return [str(c) for c in cells]
+    if label == "hist":
+        return [f"age {a}" for a in range(n)]
+    if label == "keys":
+        return [f"record {k + 1}: person_key" for k in range(n)]
+    if label == "indicators":
+        width = len(vocab.MEANS_OF_CONTROL)
+        return [f"record {k // width + 1}: {vocab.MEANS_OF_CONTROL[k % width]}" for k in range(n)]
+    return [f"{label} {k}" for k in range(n)]
+
+
 def get(name: str) -> Computation:
     try:
         return CATALOGUE[name]
@@ -215,7 +237,9 @@ def age_stats_from_histogram(hist: list[int], min_cell: int) -> dict[str, Any]:
                            "mean_age": float(np.dot(np.arange(len(hist)), hist)) / n}
     for label, num, den in QUANTILES:
         out[label] = int(np.sum(den * cum < num * n))
-    out["share_minors"] = float(sum(hist[:18])) / n
+    minors = int(sum(hist[:18]))
+    small = [0 < c < min_cell for c in (minors, n - minors)]
+    out["share_minors"] = None if any(small) else float(minors) / n
     return out
 
 
@@ -224,7 +248,9 @@ def _age_oracle(frames: dict[str, pd.DataFrame], params: dict[str, Any]) -> dict
     for df in frames.values():
         total += np.asarray(_age_histogram(df, params), dtype=np.int64)
     revealed = age_stats_from_histogram(total.tolist(), int(params.get("min_cell", 0)))
-    return {"revealed": revealed, "suppressed": [] if revealed["records_with_age"] else ["all"]}
+    if not revealed["records_with_age"]:
+        return {"revealed": revealed, "suppressed": ["all"]}
+    return {"revealed": revealed, "suppressed": [] if revealed["share_minors"] is not None else ["share_minors"]}
 
 
 _register(Computation(
@@ -235,8 +261,9 @@ _register(Computation(
     reveals=("The number of registrations with a known age, the mean age, the quartiles (whole years) and "
              "the share of minors (opened as the sum of ages and the number of minors, which with the number "
              "of registrations say exactly the same and divide exactly). Nothing is opened when fewer "
-             "registrations than the small-cell threshold have an age. Each organisation's own ages stay "
-             "hidden; the pooled histogram is never "
+             "registrations than the small-cell threshold have an age; the share of minors is withheld when "
+             "the minors or the adults are fewer than the threshold but not none (one opened yes/no flag). "
+             "Each organisation's own ages stay hidden; the pooled histogram is never "
              "opened (quartiles come from secure comparisons on it)."),
     protocol="histogram_stats",
     cells=lambda p: ["records_with_age", "mean_age", "q1", "median", "q3", "share_minors"],
@@ -252,18 +279,13 @@ _register(Computation(
 #   region               — keep records whose `region` equals this code (None: every region)
 #   exclude_nationality  — drop records whose `nationality` (ISO alpha-2) equals this code
 #   differs_from         — {"region": ..., "exclude_nationality": ...}: count instead the records in
-#                          exactly ONE of the two queries (the size of the set difference; used by the
-#                          query-approval rule, which only needs to know whether it is small)
-#   noise_epsilon        — add discrete-Laplace noise inside MPC (see _noise_share); None: exact
-#   noise_seed           — seeds each party's noise (reproducible workshops only; a real deployment
-#                          uses fresh secret randomness at every party)
-# Noise needs the secure sum to accept negative numbers, but parties may only input values in
-# [0, 2^20). So every party adds NOISE_OFFSET to each cell: the opened cell is
-# count + noise + m * NOISE_OFFSET, and the reader subtracts the public m * NOISE_OFFSET. The
-# small-cell check then never triggers (run noisy queries with min_cell 0: noise replaces it).
+#                          exactly ONE of the two queries (the size of the set difference)
+#   noise_epsilon        — add discrete-Laplace noise inside MPC: each party draws its own share of the
+#                          noise in its own process from the OS's CSPRNG (sandbox/mpc/noise.py) and
+#                          secret-shares it next to its counts; None: exact. Run noisy queries with
+#                          min_cell 0: the noise replaces the small-cell rule.
 
 FILTER_CELLS = (*vocab.FORMS, "all")
-NOISE_OFFSET = 4096
 
 
 def _filter_mask(df: pd.DataFrame, region: str | None, exclude_nationality: str | None) -> pd.Series:
@@ -275,38 +297,21 @@ def _filter_mask(df: pd.DataFrame, region: str | None, exclude_nationality: str 
     return keep
 
 
-def _noise_share(org: str, params: dict[str, Any], cells: int) -> list[int]:
-    """One party's share of the noise: the sum over all m parties is discrete Laplace.
-
-    A discrete Laplace (two-sided geometric) variable with P(k) ∝ a^|k|, a = exp(-epsilon), is
-    G1 - G2 for two independent geometric variables with success probability 1 - a, and a geometric
-    variable is the sum of m independent negative-binomial (Pólya) variables NB(1/m, 1 - a). So each
-    party inputs NB(1/m) - NB(1/m); the m inputs add up to exactly discrete Laplace noise.
-    Caveat (semi-honest): a coalition knows its own noise shares and can subtract them, leaving only
-    the other parties' part of the noise; and nobody can check that a party really added its share.
-    """
-    import zlib
-
-    m = len(params["orgs"])
-    a = float(np.exp(-float(params["noise_epsilon"])))
-    seed = params.get("noise_seed")
-    entropy = [int(seed), zlib.crc32(org.encode())] if seed is not None else None
-    rng = np.random.default_rng(entropy)
-    noise = rng.negative_binomial(1 / m, 1 - a, cells) - rng.negative_binomial(1 / m, 1 - a, cells)
-    return [int(min(max(v, -NOISE_OFFSET), NOISE_OFFSET)) for v in noise]  # clipping: probability ~0
+def _difference_mask(df: pd.DataFrame, params: dict[str, Any]) -> pd.Series:
+    """Records matching exactly one of the query in `params` and the query `params['differs_from']`."""
+    other = params.get("differs_from")
+    if not isinstance(other, dict):
+        raise ComputationError("differs_from must be a query: {'region': ..., 'exclude_nationality': ...}")
+    mask = _filter_mask(df, params.get("region"), params.get("exclude_nationality"))
+    return mask ^ _filter_mask(df, other.get("region"), other.get("exclude_nationality"))
 
 
 def _count_filtered_vector(df: pd.DataFrame, params: dict[str, Any]) -> list[int]:
-    mask = _filter_mask(df, params.get("region"), params.get("exclude_nationality"))
-    other = params.get("differs_from")
-    if other:
-        mask = mask ^ _filter_mask(df, other.get("region"), other.get("exclude_nationality"))
-    counts = _count_vector(df[mask], "form", vocab.FORMS) + [int(mask.sum())]
-    if params.get("noise_epsilon") is None:
-        return counts
-    org = str(df["org"].iloc[0]) if len(df) else ""
-    noise = _noise_share(org, params, len(counts))
-    return [c + z + NOISE_OFFSET for c, z in zip(counts, noise, strict=True)]
+    if params.get("differs_from"):
+        mask = _difference_mask(df, params)
+    else:
+        mask = _filter_mask(df, params.get("region"), params.get("exclude_nationality"))
+    return _count_vector(df[mask], "form", vocab.FORMS) + [int(mask.sum())]
 
 
 _register(_aggregate(
@@ -317,6 +322,33 @@ _register(_aggregate(
     _count_filtered_vector,
     ("form",),
 ))
+
+
+# --------------------------------------------------------------------------- query approval (one bit)
+
+_register(Computation(
+    name="query-approval",
+    title="Query approval: does a new query differ enough from an approved one?",
+    summary=("Decides inside MPC whether the records of a new query and of an earlier approved query "
+             "differ by at least the small-cell threshold; opens only that yes/no bit."),
+    reveals=(
+        "One bit: whether the two queries' sets of registrations differ by at least min_cell records "
+        "(approved) or by fewer (refused, which includes not at all). Not the size of the difference, not "
+        "which forms, not which organisation holds the records. The bit itself is information: a refusal of "
+        "'region R without nationality N' after 'region R' tells everyone that fewer than min_cell "
+        "registrations in R have nationality N (perhaps none); an approval tells that at least min_cell do."
+    ),
+    protocol="approval_bit",
+    cells=lambda p: ["approved"],
+    local_inputs=lambda df, p: {"difference": [int(_difference_mask(df, p).sum())]},
+    oracle=lambda frames, p: _approval_oracle(frames, p),
+    needs_columns=("form",),
+))
+
+
+def _approval_oracle(frames: dict[str, pd.DataFrame], params: dict[str, Any]) -> dict[str, Any]:
+    d = sum(int(_difference_mask(df, params).sum()) for df in frames.values())
+    return {"revealed": {"approved": int(d >= max(int(params.get("min_cell", 0)), 1))}, "suppressed": []}
 
 
 # --------------------------------------------------------------------------- record linkage (issue 4)

@@ -22,9 +22,10 @@ KEY_BITS = 64
 
 _JOIN_REVEALS = (
     " Technically: the records are secret-shared, shuffled by re-sharing over every (t+1)-subset of "
-    "parties, and grouped by opened keyed pseudonyms (k·key)·G in Ed25519, which reveals the list sizes "
-    "and the multiset of group sizes (how many persons are on exactly s lists); secure against a "
-    "semi-honest minority of t < m/2 colluding parties under DDH, with keys unique within each list."
+    "parties, and grouped by opened keyed pseudonyms (1/(k+key))·G in Ed25519 (Dodis–Yampolskiy), which "
+    "reveals the list sizes and the multiset of group sizes (how many persons are on exactly s lists); "
+    "secure against a semi-honest minority of t < m/2 colluding parties under q-DDHI, with keys unique "
+    "within each list."
 )
 
 

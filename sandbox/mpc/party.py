@@ -49,7 +49,13 @@ def _fail(code: int, message: str) -> None:
 
 
 class PartyContext:
-    """What a protocol needs: own inputs, parameters, and the transcript."""
+    """What a protocol needs: own inputs, parameters, and the transcript.
+
+    Every vector written to the transcript carries its own cell names (`cells`), so a view never has to
+    guess which value is which. Everything this party sees in the clear is recorded: its own inputs
+    (`own_input`), the shares it holds (`shares`), public constants (`public`), and every value opened
+    to it or received in the clear (`opened`, with a `role`: see `sandbox.mpc.transcript`).
+    """
 
     def __init__(self, mpc: Any, plan: dict[str, Any], inputs: dict[str, Any], recorder: Any) -> None:
         self.mpc = mpc
@@ -66,11 +72,18 @@ class PartyContext:
         self.bit_length: int = int(plan.get("bit_length", 32))
         self.timings: dict[str, dict[str, float]] = {}
 
+    def input_cells(self, label: str, n: int) -> list[str]:
+        """Names of the n values of an input vector `label` (the same for its owner and share holders)."""
+        from sandbox.mpc.computations import input_cells
+
+        return input_cells(self.plan["computation"], label, n, self.params)
+
     def start(self, modulus: int) -> None:
         self.recorder.write("start", org=self.orgs[self.pid], orgs=self.orgs, m=self.m, t=self.t,
                             modulus=str(modulus), computation=self.plan["computation"])
         for label, values in self.inputs.items():
-            self.recorder.values("own_input", label, values if isinstance(values, list) else [values])
+            flat = values if isinstance(values, list) else [values]
+            self.recorder.values("own_input", label, flat, cells=self.input_cells(label, len(flat)))
 
     @contextmanager
     def phase(self, name: str):
@@ -81,14 +94,23 @@ class PartyContext:
         self.recorder.write("phase", name=name, state="end", **self.timings[name])
 
     async def record_shares(self, label: str, shared: list[Any]) -> None:
-        """Log the field elements this party holds for each owner's secret-shared vector."""
+        """Log the field elements this party holds of each owner's secret-shared vector `label`."""
         for owner, vec in enumerate(shared):
-            held = await self.mpc.gather(vec)
-            values = _field_values(held)
-            self.recorder.values("shares", label, values, owner=owner, owner_org=self.orgs[owner])
+            values = _field_values(await self.mpc.gather(vec))
+            self.recorder.values("shares", label, values, owner=owner, owner_org=self.orgs[owner],
+                                 cells=self.input_cells(label, len(values)))
 
-    def record_opened(self, label: str, values: Any) -> None:
-        self.recorder.write("opened", label=label, values=values)
+    def record_public(self, label: str, per_owner: list[list[int]]) -> None:
+        """Log public constants that stand in for shares (everyone holds the same value: nothing is hidden)."""
+        for owner, values in enumerate(per_owner):
+            self.recorder.values("public", label, values, owner=owner, owner_org=self.orgs[owner],
+                                 cells=[f"record {k + 1}" for k in range(len(values))])
+
+    def record_opened(self, label: str, values: Any, *, role: str = "result", cells: list[str] | None = None) -> None:
+        """Log a value opened to this party or received in the clear; `role` says what kind (see transcript)."""
+        if cells is None and isinstance(values, list) and len(values) == len(self.cells):
+            cells = self.cells
+        self.recorder.opened(label, values, role=role, cells=cells)
 
 
 def _field_values(held: Any) -> list[int]:

@@ -63,6 +63,9 @@ class RunResult:
     out_dir: str | None = None
     # each organisation's own count per cell (aggregates only; from the check process, for "your own slice")
     own_counts: dict[str, dict[str, int]] | None = None
+    # noisy runs only: the sum of every party's secret noise share per cell, read from all transcripts
+    # (a facilitator-only check, as the oracle is: no party can compute it)
+    noise: dict[str, int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -235,6 +238,16 @@ def run_mpc(
     csvs = [_org_csv(data_dir, o) for o in orgs]
     p = _params(scenario, params)
     p["orgs"] = orgs
+    if p.get("noise_epsilon") is not None:
+        from sandbox.mpc.noise import NoiseError, check_epsilon
+
+        try:
+            p["noise_epsilon"] = check_epsilon(p["noise_epsilon"])
+        except NoiseError as exc:
+            raise MPCError(str(exc)) from None
+        if int(p.get("min_cell", 0)) > 0:
+            raise MPCError("a noisy query runs with min_cell 0: the noise replaces the small-cell rule "
+                           f"(got min_cell {p['min_cell']})")
 
     keep = out_dir is not None
     out = Path(out_dir) if keep else Path(tempfile.mkdtemp(prefix="mpc-sandbox-run-"))
@@ -329,14 +342,33 @@ def run_mpc(
         transcripts={o: str(out / f"transcript-{i}-{o}.jsonl") for i, o in enumerate(orgs)},
         out_dir=str(out),
     )
+    if p.get("noise_epsilon") is not None:
+        result.noise = _noise_from_transcripts(result.transcripts)
     if oracle is not None:
         result.oracle = oracle["revealed"]
         result.oracle_suppressed = oracle.get("suppressed", [])
         result.own_counts = oracle.get("own_counts")
-        result.match = values_match(result.revealed, result.oracle) and result.suppressed == result.oracle_suppressed
+        expected = result.oracle
+        if result.noise is not None:  # opened = exact + the sum of the parties' secret noise shares
+            expected = {c: None if v is None else v + result.noise[c] for c, v in result.oracle.items()}
+        result.match = values_match(result.revealed, expected) and result.suppressed == result.oracle_suppressed
     if keep:
         (out / "result.json").write_text(json.dumps(result.to_json(), indent=2), encoding="utf-8")
     return result
+
+
+def _noise_from_transcripts(transcripts: dict[str, str]) -> dict[str, int]:
+    """The total noise per cell: every party's own noise share, as logged in its own transcript."""
+    from sandbox.mpc.transcript import read_transcript
+
+    total: dict[str, int] = {}
+    for org, path in transcripts.items():
+        shares = [e for e in read_transcript(path) if e["event"] == "own_input" and e["label"] == "noise"]
+        if len(shares) != 1:
+            raise MPCError(f"the transcript of {org} has no noise share; the noisy run cannot be checked")
+        for cell, v in zip(shares[0]["cells"], shares[0]["values"], strict=True):
+            total[cell] = total.get(cell, 0) + int(v)
+    return total
 
 
 def _oracle_result(proc: subprocess.Popen, work: Path, timeout: float) -> dict[str, Any]:

@@ -5,9 +5,20 @@ Event kinds (field `event`):
 * `start`       — party index, organisation, number of parties m, threshold t, field modulus
 * `own_input`   — this organisation's own prepared values, in the clear (they never leave it)
 * `shares`      — for one secret-shared value vector: the owner and the field elements THIS party holds
+* `public`      — public constants that take the place of shares (e.g. which organisation sent which
+                  block of records): every party holds the same value, nothing is hidden
 * `message`     — one protocol message: direction, peer, program counter, bytes, payload preview
-* `opened`      — an output opened to this party
+* `opened`      — a value this party saw in the clear other than its own input, with a `role`:
+                  `result`  the agreed output;
+                  `leak`    revealed by design beyond the output (list sizes, pseudonyms, small-cell
+                            flags, approval bits) -- see each computation's `reveals` text;
+                  `masked`  opened but uniformly random by construction (a value plus a secret mask);
+                  `subset`  received in the clear by the members of one subset of parties only
+                            (the shuffle's permutations)
 * `end`         — timings, byte and message counts
+
+Every vector event (`own_input`, `shares`, `public`, `opened` with a list) carries `cells`: the name of
+each value, in order, so that views never guess which value is which.
 
 This module is pure Python: the party program calls `Recorder`, the app reads with `read_transcript`.
 """
@@ -20,7 +31,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MAX_LOGGED_VALUES", "Recorder", "read_transcript"]
+__all__ = ["MAX_LOGGED_VALUES", "ROLES", "Recorder", "read_transcript"]
+
+ROLES = ("result", "leak", "masked", "subset")
 
 MAX_LOGGED_VALUES = 20_000  # per shares/own_input event; larger vectors are logged as a prefix
 
@@ -45,10 +58,24 @@ class Recorder:
         record = {"event": event, "party": self.party, "time": round(self.elapsed(), 6), **fields}
         self._fh.write(json.dumps(record, separators=(",", ":")) + "\n")
 
-    def values(self, event: str, label: str, values: list[int], **fields: Any) -> None:
+    def values(self, event: str, label: str, values: list[int], *, cells: list[str], **fields: Any) -> None:
         """Log a vector of integers, truncated to MAX_LOGGED_VALUES (the count is always exact)."""
+        if len(cells) != len(values):
+            raise ValueError(f"{label}: {len(values)} values but {len(cells)} cell names")
         self.write(event, label=label, n=len(values), values=[int(v) for v in values[:MAX_LOGGED_VALUES]],
-                   truncated=len(values) > MAX_LOGGED_VALUES, **fields)
+                   cells=cells[:MAX_LOGGED_VALUES], truncated=len(values) > MAX_LOGGED_VALUES, **fields)
+
+    def opened(self, label: str, values: Any, *, role: str, cells: list[str] | None = None) -> None:
+        """Log a value seen in the clear, in full (openings are what an attacker works with)."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; known: {', '.join(ROLES)}")
+        if isinstance(values, list):
+            cells = cells if cells is not None else [str(k) for k in range(len(values))]
+            if len(cells) != len(values):
+                raise ValueError(f"{label}: {len(values)} values but {len(cells)} cell names")
+            self.write("opened", label=label, role=role, n=len(values), values=values, cells=cells)
+        else:
+            self.write("opened", label=label, role=role, values=values)
 
     def message(self, direction: str, peer: int, pc: int, data: bytes) -> None:
         size = 12 + len(data)  # MPyC's wire format adds an 8-byte program counter and a 4-byte length

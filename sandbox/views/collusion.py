@@ -3,6 +3,12 @@
 With threshold t, each value is hidden in a random polynomial f of degree t with f(0) = value, and
 party i holds f(i + 1).
 
+`attempt` is the attack itself, on the shares in the coalition's own transcripts: interpolate through
+the points the coalition holds and read off f(0). With more than t members that IS the secret; with at
+most t it is a random field element, and the sandbox (not the coalition) checks each guess against the
+owner's own input. The Revealed page shows the attempt next to the same attempt by a coalition one
+larger, so participants see it fail and succeed on the same run.
+
 * More than t colluding parties hold at least t + 1 points of every f: Lagrange interpolation gives
   f(0), so they reconstruct every other organisation's inputs exactly. `collusion` does exactly that
   with the shares from their transcripts, and reports which organisations are exposed.
@@ -21,7 +27,47 @@ from typing import Any
 from sandbox.views import shamir
 from sandbox.views.run_view import RunView, ViewError
 
-__all__ = ["Candidate", "CollusionResult", "collusion"]
+__all__ = ["Attempt", "Candidate", "CollusionResult", "attempt", "collusion"]
+
+
+@dataclass
+class Attempt:
+    """The coalition's reconstruction of every secret-shared input it does not own, and how it went."""
+
+    coalition: list[str]
+    threshold: int
+    rows: list[dict[str, Any]]  # owner, label, cell, guess, true_value (facilitator only), right
+    right: int  # guesses equal to the owner's own input (checked by the sandbox, not the coalition)
+    total: int
+
+    @property
+    def learned_everything(self) -> bool:
+        return self.total > 0 and self.right == self.total
+
+
+def attempt(run: RunView, coalition: list[str]) -> Attempt:
+    """Interpolate at 0 through the coalition's own shares of every other organisation's inputs.
+
+    Uses only what the coalition's transcripts hold (their `shares` events); the true values come from
+    the owners' own transcripts and serve only to mark each guess right or wrong.
+    """
+    coalition = [org for org in run.orgs if org in set(coalition)]
+    if not coalition:
+        raise ViewError("choose at least one organisation for the coalition")
+    points = _coalition_points(run, coalition)
+    rows = []
+    for owner in (o for o in run.orgs if o not in coalition):
+        truth = run.own_inputs(owner)
+        for label in run.share_labels():
+            columns = [run.shares_of(h, owner, label) for h in coalition]
+            n = min(len(c) for c in columns)
+            cells = run.share_cells(owner, label)
+            for k in range(n):
+                guess = shamir.interpolate_at_zero(points, [c[k] for c in columns], run.modulus)
+                true = truth.get(label, [])[k] if k < len(truth.get(label, [])) else None
+                rows.append({"owner": owner, "label": label, "cell": cells[k] if k < len(cells) else str(k),
+                             "guess": guess, "true_value": true, "right": true is not None and guess == true})
+    return Attempt(coalition, run.threshold, rows, sum(r["right"] for r in rows), len(rows))
 
 
 @dataclass
@@ -114,7 +160,7 @@ def collusion(
             "owner": owner,
             "label": label,
             "index": target_index,
-            "cell": run.cells(len(held[0]))[target_index],
+            "cell": (run.share_cells(owner, label) or [str(target_index)] * (target_index + 1))[target_index],
             "modulus": p,
             "true_value_facilitator_only": run.own_inputs(owner).get(label, [None] * (target_index + 1))[
                 target_index

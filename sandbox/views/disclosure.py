@@ -12,18 +12,20 @@ The protections, each run as real MPC queries (computation `count-filtered`, sec
                   This blocks the attack only when region R itself is small (then A and B are
                   withheld). For a large region both totals are opened and the attack still works:
                   suppressing small cells does not stop differencing of large ones.
-(c) approval    — the query-approval rule: a new query is refused when its record set differs from
-                  an earlier approved query's set by at least 1 and fewer than min_cell records
-                  (0 < |new Δ earlier| < min_cell). The size of the difference is itself counted in MPC
-                  (count-filtered with `differs_from`) with the small-cell rule, so the approver learns
-                  only "small" (refuse) or the size when it is min_cell or more (approve).
+(c) approval    — the query-approval rule: a new query is refused unless its record set differs from
+                  every earlier approved query's set by at least min_cell records (|new Δ earlier| >=
+                  min_cell). It is decided inside MPC (computation `query-approval`), which opens one bit
+                  per check and nothing else. A refusal covers "no difference at all" as well as "a few",
+                  so it does not reveal that anyone is in the difference; what the bit does say is
+                  "fewer than min_cell" (refused) or "at least min_cell" (approved).
 (d) noise       — discrete Laplace noise with parameter epsilon added inside MPC before opening (each
-                  party inputs its own share of the noise; see `_noise_share` in
-                  sandbox/mpc/computations.py). `tradeoff` gives the expected absolute error of a count
-                  and the attacker's success probability for a range of epsilon.
+                  party draws its own share of the noise from the OS's CSPRNG in its own process; see
+                  sandbox/mpc/noise.py). `tradeoff` gives the expected absolute error of a count, the
+                  success probability of an attacker who compares the two totals, and the
+                  differential-privacy bound for the per-person privacy loss.
 
-The in-the-clear helpers (`count_in_clear`, `difference_size_in_clear`) compute the same numbers
-from the pooled files, as the sandbox's oracle does; the tests use them to check the MPC runs.
+The in-the-clear helpers (`count_in_clear`, `difference_size_in_clear`) compute the exact numbers from
+the pooled files, as the sandbox's oracle does (facilitator only).
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ import pandas as pd
 from scipy import stats
 
 from sandbox.mpc import computations
-from sandbox.mpc.computations import FILTER_CELLS, NOISE_OFFSET
+from sandbox.mpc.computations import FILTER_CELLS
+from sandbox.mpc.noise import loss_per_person
 
 __all__ = [
     "ApprovalRule",
@@ -116,24 +119,16 @@ def count_in_clear(
     query: Query,
     *,
     min_cell: int = 0,
-    epsilon: float | None = None,
-    seed: int | None = None,
 ) -> dict[str, int | None]:
-    """The cells `count-filtered` opens for this query, computed from the pooled files (offset removed)."""
-    params = _params(query, min_cell=min_cell, orgs=list(frames), noise_epsilon=epsilon, noise_seed=seed)
-    revealed = computations.get(COMPUTATION).oracle(frames, params)["revealed"]
-    return remove_offset(revealed, len(frames) if epsilon is not None else 0)
+    """The exact cells `count-filtered` opens for this query (no noise), computed from the pooled files."""
+    params = _params(query, min_cell=min_cell, orgs=list(frames))
+    return computations.get(COMPUTATION).oracle(frames, params)["revealed"]
 
 
 def difference_size_in_clear(frames: dict[str, pd.DataFrame], query: Query, earlier: Query) -> int:
     """|records matching exactly one of the two queries|, from the pooled files."""
     params = _params(query, min_cell=0, orgs=list(frames), differs_from=earlier)
     return int(computations.get(COMPUTATION).oracle(frames, params)["revealed"]["all"])
-
-
-def remove_offset(revealed: dict[str, int | None], parties: int) -> dict[str, int | None]:
-    """Noisy runs open count + noise + parties * NOISE_OFFSET; subtract the public offset."""
-    return {c: (None if v is None else int(v) - parties * NOISE_OFFSET) for c, v in revealed.items()}
 
 
 # --------------------------------------------------------------------------- the approval rule
@@ -143,37 +138,32 @@ def remove_offset(revealed: dict[str, int | None], parties: int) -> dict[str, in
 class Decision:
     approved: bool
     reason: str
-    difference: int | None = None  # |new Δ earlier| when it was opened (None: withheld as small)
 
 
 @dataclass
 class ApprovalRule:
-    """Refuse a query whose set differs from an earlier approved query by 0 < d < min_cell records.
+    """Approve a query only if its set differs from every earlier approved query's by >= min_cell records.
 
-    `difference` is a function (query, earlier) -> the opened size of the set difference, or None
-    when the small-cell rule withheld it (0 < d < min_cell). The playground counts it with MPC.
+    `check` is a function (query, earlier) -> the one opened bit "they differ by at least min_cell
+    records"; the playground decides it with MPC (`query-approval`), which opens nothing else.
     """
 
     min_cell: int
-    difference: Callable[[Query, Query], int | None]
+    check: Callable[[Query, Query], bool]
     approved: list[Query] = field(default_factory=list)
 
     def submit(self, query: Query) -> Decision:
         for earlier in self.approved:
-            d = self.difference(query, earlier)
-            if d is None or 0 < d < self.min_cell:
+            if not self.check(query, earlier):
                 return Decision(
                     False,
-                    f"refused: its records differ from an approved query ({describe(earlier)}) "
-                    f"by fewer than {self.min_cell} registrations",
-                    d,
+                    f"refused: its records differ from an approved query ({describe(earlier)}) by fewer "
+                    f"than {self.min_cell} registrations (perhaps by none)",
                 )
         self.approved.append(query)
         if len(self.approved) == 1:
             return Decision(True, "approved: the first query")
-        return Decision(
-            True, f"approved: it differs from every approved query by 0 or at least {self.min_cell}"
-        )
+        return Decision(True, f"approved: it differs from every approved query by at least {self.min_cell}")
 
 
 def describe(query: Query) -> str:
@@ -216,14 +206,20 @@ def attacker_success(epsilon: float, *, parties: int = 1, colluders: int = 0) ->
     return float((1 + pmf[ks == 0][0]) / 2)
 
 
-def tradeoff(epsilons: Sequence[float], *, parties: int, colluders: int = 0) -> pd.DataFrame:
+def tradeoff(epsilons: Sequence[float], *, parties: int, colluders: int = 0,
+             cells_per_record: int = 1 + len(FILTER_CELLS) - 1) -> pd.DataFrame:
     """Accuracy versus privacy for a plot: one row per epsilon.
 
-    dp_bound is what differential privacy guarantees for ANY attacker who sees the two answers
-    (the person changes only query A, so the pair is epsilon-DP): success <= e^eps / (1 + e^eps).
+    attacker_success is for the attacker of the playground, who compares the two "all" totals.
+    privacy_loss_per_person is the differential-privacy epsilon per person of ONE query: a registration
+    changes the "all" cell and the cell of each of its forms, `cells_per_record` cells in all (default:
+    the worst case, a record with every form), each with noise of parameter epsilon. dp_bound is what
+    that guarantees for ANY attacker who sees the two answers (the person is in query A only):
+    success <= e^L / (1 + e^L) with L = privacy_loss_per_person.
     """
     rows = []
     for eps in epsilons:
+        loss = loss_per_person(eps, cells_per_record)
         rows.append(
             {
                 "epsilon": float(eps),
@@ -232,7 +228,8 @@ def tradeoff(epsilons: Sequence[float], *, parties: int, colluders: int = 0) -> 
                 "attacker_success_with_colluders": attacker_success(eps, parties=parties, colluders=colluders)
                 if colluders
                 else None,
-                "dp_bound": math.exp(eps) / (1 + math.exp(eps)),
+                "privacy_loss_per_person": loss,
+                "dp_bound": 1 / (1 + math.exp(-loss)),
             }
         )
     return pd.DataFrame(rows)
@@ -333,7 +330,6 @@ def run_playground(
     *,
     min_cell: int,
     epsilon: float | None = None,
-    noise_seed: int = 1,
     orgs: list[str] | None = None,
     out_root: str | Path | None = None,
     run: Callable[..., Any] | None = None,
@@ -349,9 +345,9 @@ def run_playground(
     orgs = list(orgs or scenario.org_ids)
     counter = iter(range(1, 100))
 
-    def query(q: Query, **params: Any) -> tuple[dict[str, int | None], dict[str, Any]]:
+    def query(q: Query, computation: str = COMPUTATION, **params: Any) -> tuple[dict[str, int | None], dict[str, Any]]:
         out = None if out_root is None else Path(out_root) / f"query-{next(counter)}"
-        result = run(scenario, data_dir, COMPUTATION, orgs=orgs, params=_params(q, **params), out_dir=out)
+        result = run(scenario, data_dir, computation, orgs=orgs, params=_params(q, **params), out_dir=out)
         if result.match is False:
             raise RuntimeError("an MPC query disagreed with the plaintext oracle")
         return dict(result.revealed), _summary(result)
@@ -383,26 +379,25 @@ def run_playground(
 
     # (d) noise added inside MPC before opening (the small-cell rule is replaced by the noise)
     if epsilon is not None and "noise" in protections:
-        m = len(orgs)
-        a_raw, ra = query(target.query_a, min_cell=0, noise_epsilon=epsilon, noise_seed=noise_seed)
-        b_raw, rb = query(target.query_b, min_cell=0, noise_epsilon=epsilon, noise_seed=noise_seed + 1)
-        outcome = _judge("noise", target, remove_offset(a_raw, m), remove_offset(b_raw, m), noisy=True)
+        a_noisy, ra = query(target.query_a, min_cell=0, noise_epsilon=epsilon)
+        b_noisy, rb = query(target.query_b, min_cell=0, noise_epsilon=epsilon)
+        outcome = _judge("noise", target, a_noisy, b_noisy, noisy=True)
         outcome.runs = [ra, rb]
         outcomes.append(outcome)
     return Playground(target, min_cell, epsilon, outcomes)
 
 
 def _approval(target: Target, min_cell: int, query: Callable, a: dict, b: dict, ra: dict) -> AttackOutcome:
-    """(c) query approval: the size of the set difference is counted in MPC with the small-cell rule."""
+    """(c) query approval: one bit per check, decided inside MPC (`query-approval`)."""
     runs: list[dict[str, Any]] = []
 
-    def difference(q: Query, earlier: Query) -> int | None:
-        opened, summary = query(q, min_cell=min_cell, differs_from=earlier)
+    def check(q: Query, earlier: Query) -> bool:
+        opened, summary = query(q, "query-approval", min_cell=min_cell, differs_from=earlier)
         runs.append(summary)
-        return opened["all"]
+        return bool(opened["approved"])
 
-    rule = ApprovalRule(min_cell, difference)
-    first = rule.submit(target.query_a)
+    rule = ApprovalRule(min_cell, check)
+    rule.submit(target.query_a)
     second = rule.submit(target.query_b)
     if second.approved:  # the rule let it through: the threshold-protected answers are what is opened
         outcome = _judge("approval", target, a, b)
@@ -413,8 +408,10 @@ def _approval(target: Target, min_cell: int, query: Callable, a: dict, b: dict, 
             a,
             None,
             False,
-            f"Blocked: query A was {first.reason.split(':')[0]}; query B was {second.reason}. "
-            "Without B there is no difference to take.",
+            f"Query B was {second.reason}, so only A was answered and there is no difference to take. "
+            f"What the refusal itself tells everyone: fewer than {min_cell} registrations in {target.region} "
+            f"have nationality {target.nationality} -- possibly none (the same bit as when nobody has it), "
+            "and nothing about their form.",
         )
     outcome.runs = [ra, *runs]
     return outcome

@@ -8,7 +8,6 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from sandbox.views.collusion import CollusionResult
 from sandbox.views.run_view import PartyView
 from sandbox.views.uniformity import Uniformity
 
@@ -16,10 +15,8 @@ __all__ = [
     "JOINT_COLOUR",
     "big",
     "fig_attack",
-    "fig_candidates",
     "fig_explainer",
     "fig_ledger",
-    "fig_reconstructed",
     "fig_rounds",
     "fig_sequence",
     "fig_shares_histogram",
@@ -156,57 +153,6 @@ def fig_ledger(table: pd.DataFrame, colours: dict[str, str]) -> go.Figure:
     fig.update_layout(barmode="stack", title="Who saw each secret value in the clear")
     fig.update_xaxes(title="number of values")
     return big(fig, height=380)
-
-
-def fig_candidates(result: CollusionResult, colours: dict[str, str]) -> go.Figure:
-    """Every candidate secret is equally consistent: one bar per candidate, all of the same height."""
-    xs = [c.secret for c in result.candidates]
-    ys = [1 if c.consistent else 0 for c in result.candidates]
-    hover = [
-        "<br>".join(
-            [f"candidate {c.secret}: the others would hold"]
-            + [f"{org}: {v}" for org, v in c.implied_shares.items()]
-        )
-        for c in result.candidates
-    ]
-    owner = result.target.get("owner", "")
-    fig = go.Figure(
-        go.Bar(
-            x=xs,
-            y=ys,
-            marker_color=colours.get(owner, JOINT_COLOUR),
-            hovertext=hover,
-            hoverinfo="text",
-            text=["fits"] * len(xs),
-            textposition="inside",
-        )
-    )
-    fig.update_layout(
-        title=f"Every value of {owner}'s '{result.target.get('cell', '')}' fits the coalition's "
-        f"shares ({result.polynomials_per_candidate} polynomial each)"
-    )
-    fig.update_xaxes(title="candidate secret", dtick=1)
-    fig.update_yaxes(title="consistent polynomials (relative)", range=[0, 1.2], tickvals=[0, 1])
-    return big(fig)
-
-
-def fig_reconstructed(
-    result: CollusionResult, cells: dict[str, list[str]], colours: dict[str, str]
-) -> go.Figure:
-    fig = go.Figure()
-    for org, labels in result.reconstructed.items():
-        for label, values in labels.items():
-            names = cells.get(org) or [str(i) for i in range(len(values))]
-            fig.add_trace(
-                go.Bar(
-                    x=names[: len(values)],
-                    y=values,
-                    name=f"{org} ({label})",
-                    marker_color=colours.get(org, JOINT_COLOUR),
-                )
-            )
-    fig.update_layout(barmode="group", title="Inputs the coalition reconstructs exactly")
-    return big(fig)
 
 
 def fig_tradeoff(table: pd.DataFrame) -> go.Figure:

@@ -55,31 +55,36 @@ class RunView:
     def own_inputs(self, org: str) -> dict[str, list[int]]:
         return {e["label"]: list(e["values"]) for e in self.of_kind(org, "own_input")}
 
+    def own_input_cells(self, org: str) -> dict[str, list[str]]:
+        """The name of every own input value, as the party logged it next to the value."""
+        return {e["label"]: list(e["cells"]) for e in self.of_kind(org, "own_input")}
+
     def shares_of(self, holder: str, owner: str, label: str) -> list[int]:
         """The field elements `holder` holds of `owner`'s vector `label` (empty if none)."""
+        event = self.share_event(holder, owner, label)
+        return list(event["values"]) if event else []
+
+    def share_event(self, holder: str, owner: str, label: str) -> dict[str, Any] | None:
         owner_i = self.index(owner)
-        for e in self.of_kind(holder, "shares"):
-            if e["owner"] == owner_i and e["label"] == label:
-                return list(e["values"])
-        return []
+        return next((e for e in self.of_kind(holder, "shares") if e["owner"] == owner_i and e["label"] == label),
+                    None)
 
     def share_labels(self) -> list[str]:
-        return sorted({e["label"] for org in self.orgs for e in self.of_kind(org, "shares")})
+        """Labels of the secret-shared input vectors, in the order the parties logged them."""
+        labels: list[str] = []
+        for org in self.orgs:
+            for e in self.of_kind(org, "shares"):
+                if e["label"] not in labels:
+                    labels.append(e["label"])
+        return labels
 
-    def cells(self, n: int) -> list[str]:
-        """Names of the n cells of an input vector, when the run tells them; else '0', '1', ..."""
-        revealed = self.result.get("revealed")
-        if isinstance(revealed, dict) and len(revealed) == n:
-            return [str(k) for k in revealed]
-        try:
-            from sandbox.mpc import computations
-
-            names = computations.get(self.computation).cells({"orgs": self.orgs})
-            if len(names) == n:
-                return [str(c) for c in names]
-        except Exception:  # an unknown computation or one whose cells need parameters
-            pass
-        return [str(i) for i in range(n)]
+    def share_cells(self, owner: str, label: str) -> list[str]:
+        """The names of `owner`'s shared values `label` (from any holder's transcript)."""
+        for holder in self.orgs:
+            event = self.share_event(holder, owner, label)
+            if event:
+                return list(event["cells"])
+        return []
 
 
 def load_run(source: Any) -> RunView:
@@ -142,8 +147,9 @@ class PartyView:
     index: int
     own_inputs: pd.DataFrame  # label, index, cell, value: in the clear, only at this organisation
     shares: pd.DataFrame  # owner_org, label, index, cell, share: field elements it received
+    public: pd.DataFrame  # owner_org, label, index, cell, value: public constants in place of shares
     messages: pd.DataFrame  # time, round, pc, direction, peer, peer_org, bytes, phase, preview
-    opened: pd.DataFrame  # label, index, cell, value: outputs opened to it (None = suppressed)
+    opened: pd.DataFrame  # label, role, index, cell, value: everything opened to it (None = suppressed)
     phases: list[dict[str, Any]]  # name, begin, end (seconds since the party started)
 
 
@@ -176,23 +182,21 @@ def party_view(run: RunView, org: str) -> PartyView:
     """
     index = run.index(org)
     events = run.events[org]
-    own_rows = []
-    for label, values in run.own_inputs(org).items():
-        cells = run.cells(len(values))
-        own_rows += [{"label": label, "index": k, "cell": cells[k], "value": v} for k, v in enumerate(values)]
-    share_rows = []
-    for e in run.of_kind(org, "shares"):
-        cells = run.cells(e["n"])
-        share_rows += [
-            {
-                "owner_org": e["owner_org"],
-                "label": e["label"],
-                "index": k,
-                "cell": cells[k] if k < len(cells) else str(k),
-                "share": int(v),
-            }
-            for k, v in enumerate(e["values"])
-        ]
+    own_rows = [
+        {"label": e["label"], "index": k, "cell": cell, "value": v}
+        for e in run.of_kind(org, "own_input")
+        for k, (cell, v) in enumerate(zip(e["cells"], e["values"], strict=True))
+    ]
+    share_rows = [
+        {"owner_org": e["owner_org"], "label": e["label"], "index": k, "cell": cell, "share": int(v)}
+        for e in run.of_kind(org, "shares")
+        for k, (cell, v) in enumerate(zip(e["cells"], e["values"], strict=True))
+    ]
+    public_rows = [
+        {"owner_org": e["owner_org"], "label": e["label"], "index": k, "cell": cell, "value": int(v)}
+        for e in run.of_kind(org, "public")
+        for k, (cell, v) in enumerate(zip(e["cells"], e["values"], strict=True))
+    ]
     phases = _phases(events)
     rounds: dict[int, int] = {}
     message_rows = []
@@ -214,20 +218,22 @@ def party_view(run: RunView, org: str) -> PartyView:
     opened_rows = []
     for e in run.of_kind(org, "opened"):
         values = e["values"] if isinstance(e["values"], list) else [e["values"]]
-        cells = run.cells(len(values))
+        cells = e.get("cells") or [e["label"]] * len(values)
         opened_rows += [
-            {"label": e["label"], "index": k, "cell": cells[k], "value": v} for k, v in enumerate(values)
+            {"label": e["label"], "role": e.get("role", "result"), "index": k, "cell": cell, "value": v}
+            for k, (cell, v) in enumerate(zip(cells, values, strict=True))
         ]
     return PartyView(
         org=org,
         index=index,
         own_inputs=pd.DataFrame(own_rows, columns=["label", "index", "cell", "value"]),
         shares=pd.DataFrame(share_rows, columns=["owner_org", "label", "index", "cell", "share"]),
+        public=pd.DataFrame(public_rows, columns=["owner_org", "label", "index", "cell", "value"]),
         messages=pd.DataFrame(
             message_rows,
             columns=["time", "round", "pc", "direction", "peer", "peer_org", "bytes", "phase", "preview"],
         ),
-        opened=_with_object_column(opened_rows, ["label", "index", "cell", "value"], "value"),
+        opened=_with_object_column(opened_rows, ["label", "role", "index", "cell", "value"], "value"),
         phases=phases,
     )
 

@@ -24,7 +24,7 @@ persons on exactly s lists for each s (the group sizes: visible because the pseu
 Without suppression the group sizes follow from the counts. With suppression they do NOT: a size class
 (e.g. "on exactly 2 lists") with one withheld count gives that count away by subtraction, and the
 "on all m lists" count is always visible. See docs/overlap.md.
-Assumptions: semi-honest, honest majority (t < m/2), DDH in Ed25519, keys unique within each list.
+Assumptions: semi-honest, honest majority (t < m/2), q-DDHI in Ed25519, keys unique within each list.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ async def run(mpc, ctx):
     secfld = mpc.SecFld(ELL)
     ctx.start(ELL)
     keys = np.array(ctx.inputs["keys"], dtype=object).reshape(-1, 1)
-    tags, groups, sizes = await overlap.join(mpc, ctx, secfld, keys, label="person_key", tag=True)
+    tags, groups, sizes = await overlap.join(mpc, ctx, secfld, keys, columns=[("keys", slice(0, 1))], tag=True)
     m = ctx.m
     with ctx.phase("count"):
         counts = await count_patterns(mpc, secfld, sizes, tags[:, 0] if len(tags) else tags, groups)
@@ -110,7 +110,7 @@ async def run(mpc, ctx):
         masks = list(range(1, 1 << m))
         values, flags = await overlap.open_counts(mpc, ctx, secfld, [counts[b] for b in masks],
                                                   bound=len(tags) + 1)
-    ctx.record_opened("small_cell_flags", flags)
+    ctx.record_opened("small_cell_flags", flags, role="leak")
     shown = [None if f else v for f, v in zip(flags, values, strict=True)]
     ctx.record_opened("capture_pattern_counts", shown)
 

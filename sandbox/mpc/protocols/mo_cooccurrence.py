@@ -17,7 +17,7 @@ Protocol (the secure join is in `overlap.py`):
 What everyone learns: the opened cells, which cells were withheld, the list sizes and the number of
 persons on exactly s lists for each s (group sizes). Which persons, which records and which
 organisation recorded what stay hidden.
-Assumptions: semi-honest, honest majority (t < m/2), DDH in Ed25519, keys unique within each list.
+Assumptions: semi-honest, honest majority (t < m/2), q-DDHI in Ed25519, keys unique within each list.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ async def run(mpc, ctx):
     keys = ctx.inputs["keys"]
     bits = np.array(ctx.inputs["indicators"], dtype=object).reshape(len(keys), -1)
     own = np.concatenate([np.array(keys, dtype=object).reshape(-1, 1), bits], axis=1)
-    indicators, groups, _ = await overlap.join(mpc, ctx, secfld, own, label="person_key and indicator bits",
-                                            tag=False)
+    indicators, groups, _ = await overlap.join(mpc, ctx, secfld, own, tag=False,
+                                               columns=[("keys", slice(0, 1)), ("indicators", slice(1, None))])
     k = own.shape[1] - 1
     with ctx.phase("count"):
         either = await or_per_group(mpc, secfld, indicators, groups)
@@ -62,7 +62,7 @@ async def run(mpc, ctx):
         cells = [table[a, b] for a in range(k) for b in range(a, k)]
     with ctx.phase("output"):
         values, flags = await overlap.open_counts(mpc, ctx, secfld, cells, bound=len(either) + 1)
-    ctx.record_opened("small_cell_flags", flags)
+    ctx.record_opened("small_cell_flags", flags, role="leak")
     ctx.record_opened("cooccurrence_counts", [None if f else v for f, v in zip(flags, values, strict=True)])
     return {
         "revealed": {c: (None if f else v) for c, v, f in zip(ctx.cells, values, flags, strict=True)},

@@ -20,19 +20,24 @@ The four steps (each party runs the same code; "my shares" are the Shamir shares
             all these permutations is the overall shuffle. A coalition of at most t parties misses at
             least one subset S (S has t+1 members), so it does not know that subset's permutation,
             and the composition is uniformly random from its point of view.
-3. pseudonyms  A secret key [k] = sum of one random input per party (nobody knows k). The parties
-            compute [y] = [k]*[key] for every shuffled record (one secure multiplication; the result
-            is again a degree-t sharing). Each of the parties 0..t ("publishers") computes, per record,
-            the Ed25519 point (lambda_i * y_i) * G, where y_i is its share of y and lambda_i its
-            Lagrange coefficient at 0 for the points 1..t+1; the sum of these t+1 points is
-            (k*key) * G, the record's pseudonym. (Using t+1 instead of all m shares is enough for a
-            degree-t sharing and saves work.) To spread the point additions, party j adds up the
-            points of slice j of the records and sends those pseudonyms to everyone.
-            Equal keys give equal pseudonyms; different keys give different pseudonyms (k != 0 and
-            keys < l). Nobody can compute the pseudonym of a chosen key without k, nor invert one
-            (DDH / discrete logarithm in the Ed25519 group). The points a coalition of <= t parties
-            receives follow from the pseudonym and its own shares (interpolation "in the exponent"),
-            so they tell it nothing beyond the pseudonyms.
+3. pseudonyms  A secret key [k] = sum of one random input per party (nobody knows k). Each shuffled
+            record's pseudonym is (1/(k+key)) * G in the Ed25519 group (Dodis-Yampolskiy: a
+            pseudorandom function of the key under k). It is computed without inverting a secret:
+            with a fresh secret random [r] per record (MPyC's pseudorandom secret sharing) the
+            parties open w = (k+key)*r -- uniformly random, so it tells nothing -- and take
+            [u] = w^-1 * [r] = [1/(k+key)] locally. Each of the parties 0..t ("publishers") computes,
+            per record, the point (lambda_i * u_i) * G, where u_i is its share and lambda_i its
+            Lagrange coefficient at 0 for the points 1..t+1; the sum of these t+1 points is the
+            pseudonym. To spread the point additions, party j adds up the points of slice j of the
+            records and sends those pseudonyms to everyone.
+            Equal keys give equal pseudonyms; different keys give different pseudonyms (keys < l).
+            Without k nobody can compute the pseudonym of a chosen key or relate the pseudonyms of
+            two keys: unlike (k*key)*G = key*(k*G), which is linear in the key (a party that knows
+            two of its own keys a, b finds the opened pair Y, (b/a)*Y and gets k*G = Y/a, then the
+            pseudonym of ANY key), (1/(k+key))*G is indistinguishable from a random point for every
+            key a coalition does not hold (q-DDHI assumption in the Ed25519 group). The points a
+            coalition of <= t parties receives follow from the pseudonyms, w and its own shares
+            (interpolation "in the exponent"), so they tell it nothing beyond the pseudonyms.
 4. group    Records with the same pseudonym form a group: the records of one person. Grouping is
             public and identical at every party; everything per group (which lists, which indicators)
             stays secret-shared and only totals are opened (see the two computations).
@@ -43,7 +48,8 @@ Those numbers follow from the capture-pattern counts anyway, EXCEPT when small c
 then the total of each "size class" is still visible (see `capture_patterns`).
 
 Assumptions: semi-honest parties (they follow the protocol), honest majority (at most t < m/2
-parties collude), the decisional Diffie-Hellman assumption in the Ed25519 prime-order subgroup, and
+parties collude), the q-decisional Diffie-Hellman inversion (q-DDHI) assumption in the Ed25519
+prime-order subgroup (q = the number of records), and
 every key occurs at most once per list (the record schema enforces this; a repeated key would make a
 group contain two records of the same list).
 
@@ -55,11 +61,9 @@ share arrays with `secfld.array(field.array(shares))`, which MPyC treats as "my 
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
 import random
-from typing import Any
 
 import numpy as np
 from nacl.bindings import crypto_core_ed25519_add, crypto_scalarmult_ed25519_base_noclamp
@@ -112,13 +116,17 @@ async def multiply(mpc, secfld, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------------------- 1. input
 
 
-async def share_inputs(mpc, ctx, secfld, own: np.ndarray, label: str) -> tuple[list[np.ndarray], list[int]]:
+async def share_inputs(mpc, ctx, secfld, own: np.ndarray,
+                       columns: list[tuple[str, slice]]) -> tuple[list[np.ndarray], list[int]]:
     """Every organisation secret-shares its own (n_j x w) matrix; returns my shares per owner and all n_j.
 
-    The numbers of rows are exchanged first (they are public: list sizes).
+    The numbers of rows are exchanged first (they are public: list sizes). `columns` names the input
+    vectors the matrix holds (e.g. [("keys", slice(0, 1)), ("indicators", slice(1, None))]); the
+    transcript logs my shares under those names, exactly as the owner logged its own input.
     """
     width = own.shape[1]
     sizes = [int(n) for n in await mpc.transfer(int(own.shape[0]))]
+    ctx.record_opened("list sizes (records per organisation)", sizes, role="leak", cells=list(ctx.orgs))
     shared = [None] * len(sizes)
     for owner, n in enumerate(sizes):
         if n:  # every party knows n, so all skip an empty list together
@@ -127,7 +135,8 @@ async def share_inputs(mpc, ctx, secfld, own: np.ndarray, label: str) -> tuple[l
     ordered = []
     for owner, n in enumerate(sizes):
         ordered.append(await my_shares(mpc, shared[owner]) if n else np.zeros((0, width), dtype=object))
-    await ctx.record_shares(label, [np.asarray(v).reshape(-1).tolist() for v in ordered])
+    for label, cols in columns:
+        await ctx.record_shares(label, [np.asarray(v[:, cols]).reshape(-1).tolist() for v in ordered])
     return ordered, sizes
 
 
@@ -171,11 +180,12 @@ def shuffle_subsets(m: int, t: int) -> list[tuple[int, ...]]:
     return list(itertools.combinations(range(m), t + 1))
 
 
-async def secret_shuffle(mpc, shares: np.ndarray) -> np.ndarray:
+async def secret_shuffle(mpc, shares: np.ndarray, ctx=None) -> np.ndarray:
     """Shares of the rows of `shares` in a secret random order (see step 2 in the module docstring).
 
     Every party calls this with its own share matrix (N x w); all parties take part in every step
-    (MPyC matches messages by the order of calls), but only members of a subset send.
+    (MPyC matches messages by the order of calls), but only members of a subset send. With a party
+    context `ctx`, every permutation this party receives is written to its transcript (role "subset").
     """
     m, t, pid = len(mpc.parties), mpc.threshold, mpc.pid
     n, width = shares.shape
@@ -186,6 +196,9 @@ async def secret_shuffle(mpc, shares: np.ndarray) -> np.ndarray:
         perm = random_permutation(n).tolist() if pid == leader else None
         received = await mpc.transfer(perm, senders=[leader], receivers=members)
         # (b) Members: Shamir share -> additive share of S (Lagrange weight), permute, split afresh.
+        if pid in members and ctx is not None:
+            ctx.record_opened(f"shuffle permutation of parties {', '.join(map(str, members))}",
+                              [int(v) for v in received[0]], role="subset")
         if pid in members:
             perm = np.asarray(received[0], dtype=np.int64)
             weight = lagrange_at_zero([party_x(j) for j in members])[members.index(pid)]
@@ -220,28 +233,45 @@ def _slices(n: int, m: int) -> list[range]:
     return [range(j * n // m, (j + 1) * n // m) for j in range(m)]
 
 
-async def pseudonyms(mpc, secfld, key_shares: np.ndarray) -> list[bytes]:
-    """The opened pseudonym (k*key)*G of every (shuffled) record, for a fresh secret k.
+async def pseudonyms(mpc, ctx, secfld, key_shares: np.ndarray) -> list[bytes]:
+    """The opened pseudonym (1/(k+key))*G of every (shuffled) record, for a fresh secret k.
 
-    [y] = [k]*[key] is a degree-t sharing, so the shares of any t+1 parties determine y: the
-    "publishers" 0..t each compute (lambda_i y_i)*G (lambda over x = 1..t+1) for every record. To
-    spread the point additions, party j adds up the publishers' points of slice j of the records and
-    sends the sums (the pseudonyms) to everyone. Any point a coalition of <= t parties sees follows
-    from the pseudonym and its own shares (interpolation in the exponent), so it learns nothing more.
+    Dodis-Yampolskiy: the pseudonym is a pseudorandom function of the key under the joint secret k
+    (not linear in the key, unlike (k*key)*G, whose k*G anyone can recover from two own keys).
+    1. [k] = sum of one random input per party; [r] = one fresh random field element per record
+       (MPyC's pseudorandom secret sharing: no messages).
+    2. [w] = ([k] + [key]) * [r] (one secure multiplication, reshared to degree t), opened: w is a
+       uniformly random nonzero element, whatever the key (r is uniform and unknown to everyone).
+    3. [u] = w^-1 * [r] = [1/(k+key)] (local). The publishers 0..t each compute, per record,
+       (lambda_i u_i)*G (lambda over x = 1..t+1); the sum of these t+1 points is the pseudonym.
+       To spread the point additions, party j adds up the points of slice j and sends the sums to all.
+    What a coalition of <= t parties sees here (w, its own shares, the publishers' points) follows
+    from the pseudonyms and its own shares, so it learns nothing beyond the pseudonyms; those are
+    indistinguishable from random points for keys it does not hold (q-DDHI in the Ed25519 group).
     """
+    import gmpy2
+
     m, t, pid = len(mpc.parties), mpc.threshold, mpc.pid
     n = len(key_shares)
-    # [k] = sum of one random nonzero input per party; a coalition misses an honest party's input.
+    # [k] = sum of one random input per party; a coalition misses an honest party's input.
     k_parts = mpc.input(secfld.array(np.array([_SYSTEM_RANDOM.randrange(1, ELL)], dtype=object)))
     k = k_parts[0]
     for part in k_parts[1:]:
         k = k + part
-    y = await my_shares(mpc, as_secure(secfld, key_shares) * k)  # [y] = [k]*[key], degree t again
+    r = mpc._np_randoms(secfld, n)  # pseudorandom secret sharing of n uniformly random elements
+    w = await mpc.output((as_secure(secfld, key_shares) + k) * r)  # uniformly random: safe to open
+    w = [int(v) for v in w.value.tolist()]
+    ctx.record_opened("w = (k + key) * r per shuffled record (uniformly random)", w, role="masked")
+    if any(v == 0 for v in w):  # k = -key or r = 0: probability about N/l
+        raise RuntimeError("a masked value was 0; rerun the computation")
     publishers = list(range(t + 1))
     slices = _slices(n, m)
     if pid in publishers:
         weight = lagrange_at_zero([party_x(j) for j in publishers])[pid]
-        mine = b"".join(_point(int(v) * weight % ELL) for v in y.tolist())
+        u = await my_shares(mpc, r)
+        scaled = (int(gmpy2.invert(wv, ELL)) * weight % ELL * int(ui) % ELL
+                  for wv, ui in zip(w, u.tolist(), strict=True))
+        mine = b"".join(_point(v) for v in scaled)
         outgoing = [mine[32 * sl.start: 32 * sl.stop] for sl in slices]
     else:
         outgoing = [None] * m
@@ -250,16 +280,18 @@ async def pseudonyms(mpc, secfld, key_shares: np.ndarray) -> list[bytes]:
     for j, future in enumerate(incoming):
         parts = await future
         if j == pid:
+            ctx.record_opened(f"publishers' points for slice {pid} (parties {', '.join(map(str, publishers))})",
+                              [part.hex() for part in parts], role="masked")
             sums = []
-            for r in range(len(slices[pid])):
-                acc = parts[0][32 * r: 32 * r + 32]
+            for q in range(len(slices[pid])):
+                acc = parts[0][32 * q: 32 * q + 32]
                 for part in parts[1:]:
-                    acc = crypto_core_ed25519_add(acc, part[32 * r: 32 * r + 32])
+                    acc = crypto_core_ed25519_add(acc, part[32 * q: 32 * q + 32])
                 sums.append(acc)
             summed = b"".join(sums)
     everyone = await mpc.transfer(summed)  # slice j's pseudonyms, from party j, to all parties
     joined = b"".join(everyone)
-    return [joined[32 * r: 32 * r + 32] for r in range(n)]
+    return [joined[32 * q: 32 * q + 32] for q in range(n)]
 
 
 # ---------------------------------------------------------------------------------------- 4. group
@@ -276,18 +308,12 @@ def group_by_pseudonym(points: list[bytes]) -> dict[int, np.ndarray]:
     return {s: np.array(g, dtype=np.int64).reshape(-1, s) for s, g in sorted(by_size.items())}
 
 
-def pseudonym_summary(points: list[bytes], groups: dict[int, np.ndarray]) -> dict[str, Any]:
-    """What the transcript keeps of the opened pseudonyms: counts and a digest, not the points."""
-    digest = hashlib.sha256(b"".join(sorted(points))).hexdigest()
-    return {
-        "records": len(points),
-        "persons": int(sum(len(g) for g in groups.values())),
-        "persons_by_number_of_lists": {str(s): int(len(g)) for s, g in groups.items()},
-        "sha256_of_sorted_points": digest,
-    }
+def pseudonym_summary(groups: dict[int, np.ndarray]) -> dict[str, int]:
+    """Persons per number of lists (group sizes): what the opened pseudonyms tell by design."""
+    return {str(s): int(len(g)) for s, g in groups.items()}
 
 
-async def join(mpc, ctx, secfld, own: np.ndarray, *, label: str,
+async def join(mpc, ctx, secfld, own: np.ndarray, *, columns: list[tuple[str, slice]],
                tag: bool) -> tuple[np.ndarray, dict[int, np.ndarray], list[int]]:
     """Steps 1-4: share `own` (column 0 = linkage key), shuffle, open pseudonyms, group.
 
@@ -296,7 +322,7 @@ async def join(mpc, ctx, secfld, own: np.ndarray, *, label: str,
     indices), and the public list sizes.
     """
     with ctx.phase("input"):
-        per_owner, sizes = await share_inputs(mpc, ctx, secfld, own, label)
+        per_owner, sizes = await share_inputs(mpc, ctx, secfld, own, columns)
         blocks = []
         for owner, block in enumerate(per_owner):
             if tag:
@@ -304,15 +330,19 @@ async def join(mpc, ctx, secfld, own: np.ndarray, *, label: str,
                 block = np.concatenate([block, const], axis=1)
             blocks.append(block)
         if tag:
-            await ctx.record_shares("organisation tag 2^j (public constant before the shuffle)",
-                                    [b[:, -1].tolist() for b in blocks])
+            ctx.record_public("organisation tag 2^j of each record before the shuffle",
+                              [b[:, -1].tolist() for b in blocks])
         records = np.concatenate(blocks, axis=0)
     with ctx.phase("shuffle"):
-        shuffled = await secret_shuffle(mpc, records) if len(records) else records
+        shuffled = await secret_shuffle(mpc, records, ctx) if len(records) else records
     with ctx.phase("pseudonyms"):
-        points = await pseudonyms(mpc, secfld, shuffled[:, 0]) if len(records) else []
+        points = await pseudonyms(mpc, ctx, secfld, shuffled[:, 0]) if len(records) else []
         groups = group_by_pseudonym(points)
-        ctx.record_opened("pseudonyms (summary only)", pseudonym_summary(points, groups))
+        ctx.record_opened("pseudonyms of the shuffled records (Ed25519 points, hex)", [p.hex() for p in points],
+                          role="leak", cells=[f"shuffled record {q + 1}" for q in range(len(points))])
+        summary = pseudonym_summary(groups)
+        ctx.record_opened("persons per number of lists (from the pseudonyms)", list(summary.values()),
+                          role="leak", cells=[f"on {s} list(s)" for s in summary])
     return shuffled[:, 1:], groups, sizes
 
 
@@ -349,6 +379,8 @@ async def open_counts(mpc, ctx, secfld, counts: list[int], bound: int) -> tuple[
     for j in range(1, len(r_fld)):
         mask_fld, mask_int = mask_fld + r_fld[j], mask_int + r_int[j]
     z = await mpc.output(as_secure(secfld, shares) + mask_fld)  # c + r as an integer, far below l
+    ctx.record_opened("count + secret mask (to move counts to secure integers)", [int(v) for v in z.value.tolist()],
+                      role="masked")
     z = np.array([int(v) % p for v in z.value.tolist()], dtype=object)
     c = secint.array(z) - mask_int  # a public value minus a secret one: no messages
     small = (c >= 1) * (c < ctx.min_cell)

@@ -1,0 +1,335 @@
+"""Every privacy claim, attacked: each test plays a coalition of at most t organisations.
+
+An attacker here holds only what its members hold: their own CSV files and their own transcripts of real
+MPyC runs (JSON lines). It does not call the product's views to attack; it writes its own attack. Each
+attack is also run against a deliberately broken variant kept in this file -- the linear pseudonym
+(k·key)·G, noise seeded from public data, an approval rule that opens the per-form difference, a sharing
+of too low a degree, a coalition of t + 1 -- and must SUCCEED there, so that a pass means something.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from nacl.bindings import crypto_scalarmult_ed25519_base_noclamp, crypto_scalarmult_ed25519_noclamp
+
+from sandbox.mpc.runner import run_mpc
+from sandbox.mpc.transcript import read_transcript
+from sandbox.scenario import load_scenario
+from sandbox.views.collusion import attempt
+from sandbox.views.run_view import load_run
+
+ELL = 2**252 + 27742317777372353535851937790883648493  # the Ed25519 group order (public)
+SCENARIO = load_scenario("nl-baseline")
+THREE = ["police", "kmar", "nla"]
+SEP = ";"
+
+
+def _csv(folder: Path, org: str) -> pd.DataFrame:
+    return pd.read_csv(folder / f"{org}.csv", dtype=str, keep_default_na=False)
+
+
+def _opened(events: list[dict], label_start: str) -> list:
+    found = [e for e in events if e["event"] == "opened" and e["label"].startswith(label_start)]
+    assert len(found) == 1, f"expected one opened {label_start!r} event, got {len(found)}"
+    return found[0]["values"]
+
+
+def _mul(scalar: int, point: bytes) -> bytes:
+    return crypto_scalarmult_ed25519_noclamp((scalar % ELL).to_bytes(32, "little"), point)
+
+
+# ------------------------------------------------------------------------ 1. linear pseudonyms
+
+
+def linear_pseudonym_attack(own_keys: list[int], opened_hex: list[str]) -> bytes | None:
+    """Recover K = k·G from opened pseudonyms key·K, using two of the attacker's own keys a, b.
+
+    The pseudonym of b is (b/a) times the pseudonym of a: find the opened Y whose (b/a)·Y is opened
+    too; then K = Y / a. Returns K once it predicts the pseudonym of a third own key, else None.
+    """
+    opened = {bytes.fromhex(h) for h in opened_hex}
+    a, b, c = own_keys[:3]
+    rho = b * pow(a, -1, ELL) % ELL
+    for y in opened:
+        if _mul(rho, y) in opened:
+            k_point = _mul(pow(a, -1, ELL), y)
+            if _mul(c, k_point) in opened:
+                return k_point
+    return None
+
+
+def lists_of_own_records(own_keys: list[int], opened_hex: list[str], k_point: bytes) -> dict[int, int]:
+    """With K: on how many lists each own record's person is (pseudonym multiplicities)."""
+    counts: dict[bytes, int] = {}
+    for h in opened_hex:
+        counts[bytes.fromhex(h)] = counts.get(bytes.fromhex(h), 0) + 1
+    return {key: counts.get(_mul(key, k_point), 0) for key in own_keys}
+
+
+def _broken_linear_pseudonyms(folder: Path, orgs: list[str]) -> list[str]:
+    """What the old protocol opened: (k·key)·G for every record of every list, in a shuffled order."""
+    k = random.SystemRandom().randrange(1, ELL)
+    points = [crypto_scalarmult_ed25519_base_noclamp((k * int(key, 16) % ELL).to_bytes(32, "little")).hex()
+              for org in orgs for key in _csv(folder, org)["person_key"]]
+    random.shuffle(points)
+    return points
+
+
+@pytest.fixture(scope="module")
+def overlap_run(tmp_path_factory):
+    """capture-patterns with three organisations on generated SYNTHETIC data (seed 11), transcripts kept."""
+    import synthetic
+
+    data = tmp_path_factory.mktemp("attack-data")
+    synthetic.write_dataset(synthetic.generate(SCENARIO.organisations, SCENARIO.generator, seed=11), data)
+    result = run_mpc(SCENARIO, data, "capture-patterns", orgs=THREE, params={"min_cell": 0},
+                     out_dir=tmp_path_factory.mktemp("attack-run"), timeout=300)
+    assert result.match is True
+    return data, result
+
+
+@pytest.mark.mpc
+def test_one_party_cannot_link_pseudonyms_but_could_with_the_linear_ones(overlap_run):
+    data, result = overlap_run
+    attacker = THREE[0]
+    own_keys = [int(k, 16) for k in _csv(data, attacker)["person_key"]]
+    events = read_transcript(result.transcripts[attacker])
+    opened = _opened(events, "pseudonyms")
+    assert len(opened) == sum(len(_csv(data, o)) for o in THREE)  # every pseudonym is in the transcript
+
+    # Truth, from the CSVs: how many of the three lists each of the attacker's persons is on.
+    on = {int(k, 16): sum(k in set(_csv(data, o)["person_key"]) for o in THREE)
+          for k in _csv(data, attacker)["person_key"]}
+    assert any(v > 1 for v in on.values()) and any(v == 1 for v in on.values())
+
+    # Broken variant: the linear pseudonym gives the attacker k·G, and with it every person's lists.
+    broken = _broken_linear_pseudonyms(data, THREE)
+    k_point = linear_pseudonym_attack(own_keys, broken)
+    assert k_point is not None
+    assert lists_of_own_records(own_keys, broken, k_point) == on
+    outsider = next(k for k in _csv(data, THREE[1])["person_key"] if int(k, 16) not in on)
+    assert _mul(int(outsider, 16), k_point).hex() in broken  # and it can test any named person
+
+    # The product: no pair of opened pseudonyms has the ratio of two own keys; the attack finds nothing.
+    assert linear_pseudonym_attack(own_keys, opened) is None
+    # Nor does the base-point version (a guessed k·G = G) predict any own pseudonym.
+    assert not {_mul(key, crypto_scalarmult_ed25519_base_noclamp((1).to_bytes(32, "little"))).hex()
+                for key in own_keys} & set(opened)
+
+
+@pytest.mark.mpc
+def test_no_foreign_key_anywhere_in_a_partys_transcript(overlap_run):
+    data, result = overlap_run
+    keys = {o: set(_csv(data, o)["person_key"]) for o in THREE}
+    for viewer in THREE:
+        text = Path(result.transcripts[viewer]).read_text(encoding="utf-8")
+        foreign = set().union(*(keys[o] for o in THREE if o != viewer)) - keys[viewer]
+        assert foreign
+        leaked = [k for k in foreign if k in text or str(int(k, 16)) in text]
+        assert not leaked, f"{viewer}'s transcript holds {len(leaked)} keys of other organisations"
+        own = [e for e in read_transcript(result.transcripts[viewer]) if e["event"] == "own_input"]
+        assert {f"{v:016x}" for v in own[0]["values"]} == keys[viewer]  # the check can see keys: its own are there
+
+
+# ------------------------------------------------------------------------ 2. noise
+
+
+def _seeded_noise(org: str, seed: int, epsilon: float, parties: int, cells: int) -> list[int]:
+    """The old, BROKEN noise: seeded from the workshop's data seed and the organisation's name."""
+    rng = np.random.default_rng([seed, zlib.crc32(org.encode())])
+    a = float(np.exp(-epsilon))
+    draws = rng.negative_binomial(1 / parties, 1 - a, cells) - rng.negative_binomial(1 / parties, 1 - a, cells)
+    return draws.tolist()
+
+
+def noise_recompute_attack(opened: list[int], own_noise: list[int], orgs: list[str], attacker: str, seed: int,
+                           epsilon: float) -> list[int]:
+    """Subtract the attacker's own noise and everybody else's noise as recomputed from public data."""
+    estimate = [v - z for v, z in zip(opened, own_noise, strict=True)]
+    for org in orgs:
+        if org != attacker:
+            estimate = [v - z for v, z in zip(estimate, _seeded_noise(org, seed, epsilon, len(orgs), len(opened)),
+                                               strict=True)]
+    return estimate
+
+
+@pytest.mark.mpc
+def test_noise_cannot_be_recomputed_from_public_data(overlap_run, tmp_path):
+    data, _ = overlap_run
+    epsilon, seed, attacker = 0.5, 11, THREE[0]
+    params = {"min_cell": 0, "region": "amsterdam", "noise_epsilon": epsilon}
+    runs = [run_mpc(SCENARIO, data, "count-filtered", orgs=THREE, params=params, out_dir=tmp_path / f"r{i}")
+            for i in range(2)]
+    pooled = pd.concat([_csv(data, o) for o in THREE])
+    in_region = pooled[pooled["region"] == "amsterdam"]
+    forms = in_region["form"].str.split(SEP).explode()
+    exact = [int((forms == f).sum()) for f in ("sexual", "labour", "criminal", "other")] + [len(in_region)]
+    for r in runs:
+        assert r.match is True and r.noise is not None  # the facilitator check: opened = exact + all noise
+        assert list(r.oracle.values()) == exact
+
+    def attacker_view(r):
+        events = read_transcript(r.transcripts[attacker])
+        own = next(e for e in events if e["event"] == "own_input" and e["label"] == "noise")["values"]
+        return _opened(events, "totals"), own
+
+    # Broken variant: noise from the public seed -> the attacker recovers every exact count.
+    broken = [e + sum(_seeded_noise(o, seed, epsilon, 3, 5)[i] for o in THREE) for i, e in enumerate(exact)]
+    own_broken = _seeded_noise(attacker, seed, epsilon, 3, 5)
+    assert noise_recompute_attack(broken, own_broken, THREE, attacker, seed, epsilon) == exact
+    # The product: the same attack on the real runs' opened totals misses.
+    for r in runs:
+        opened, own = attacker_view(r)
+        assert noise_recompute_attack(opened, own, THREE, attacker, seed, epsilon) != exact
+    # Fresh noise per run: the same query twice gives different noisy totals (a seed would repeat them).
+    assert [attacker_view(r)[0] for r in runs][0] != [attacker_view(r)[0] for r in runs][1]
+    assert [attacker_view(r)[1] for r in runs][0] != [attacker_view(r)[1] for r in runs][1]
+
+
+# ------------------------------------------------------------------------ 3. query approval
+
+
+def read_forms_from_opened(events: list[dict]) -> set[str]:
+    """The forms whose cell of the approval run was opened as 'small' or as a positive count."""
+    forms = set()
+    for e in events:
+        if e["event"] != "opened" or not isinstance(e["values"], list):
+            continue
+        for cell, value in zip(e.get("cells") or [], e["values"], strict=False):
+            if cell in ("sexual", "labour", "criminal", "other") and value not in (0, None):
+                forms.add(cell)
+    return forms
+
+
+@pytest.mark.mpc
+def test_the_approval_run_reveals_neither_presence_nor_form(overlap_run, tmp_path):
+    data, _ = overlap_run
+    pooled = pd.concat([_csv(data, o) for o in THREE])
+    pooled = pooled[(pooled["region"] != "") & (pooled["nationality"] != "")]
+    sizes = pooled.groupby(["region", "nationality"]).size()
+    region, nationality = next(k for k, n in sizes.items() if n == 1 and (pooled["region"] == k[0]).sum() >= 10)
+    absent = next(n for n in sorted(pooled["nationality"].unique()) if (region, n) not in sizes.index)
+    target_forms = set(pooled[(pooled["region"] == region) & (pooled["nationality"] == nationality)]["form"]
+                       .iloc[0].split(SEP))
+    a = {"region": region, "exclude_nationality": None}
+
+    def run(computation, excluded, name):
+        params = {"region": region, "exclude_nationality": excluded, "differs_from": a, "min_cell": 5}
+        r = run_mpc(SCENARIO, data, computation, orgs=THREE, params=params, out_dir=tmp_path / name)
+        assert r.match is True
+        return [e for e in read_transcript(r.transcripts[THREE[0]]) if e["event"] == "opened"]
+
+    # Broken variant: the old rule counted the difference per form with the small-cell rule and opened the flags.
+    old_present, old_absent = run("count-filtered", nationality, "old1"), run("count-filtered", absent, "old2")
+    assert read_forms_from_opened(old_present) == target_forms  # the target's forms, read off the flags
+    assert [e["values"] for e in old_present] != [e["values"] for e in old_absent]  # presence shows
+
+    # The product: one bit, the same whether the person exists or not; no form anywhere.
+    new_present, new_absent = run("query-approval", nationality, "new1"), run("query-approval", absent, "new2")
+    assert [e["values"] for e in new_present] == [e["values"] for e in new_absent] == [[0]]
+    assert read_forms_from_opened(new_present) == set()
+
+
+# ------------------------------------------------------------------------ 4. reconstruction from shares
+
+
+def interpolate_at_zero(xs: list[int], ys: list[int], p: int) -> int:
+    """The attacker's own Lagrange interpolation (no product code)."""
+    total = 0
+    for i, (xi, yi) in enumerate(zip(xs, ys, strict=True)):
+        num = den = 1
+        for j, xj in enumerate(xs):
+            if j != i:
+                num, den = num * -xj % p, den * (xi - xj) % p
+        total = (total + yi * num * pow(den, -1, p)) % p
+    return total
+
+
+def reconstruction_attack(transcripts: dict[str, list[dict]], coalition: list[str]) -> dict[tuple, int]:
+    """Pool the coalition's shares of every outsider's vectors and interpolate at 0 (party i holds f(i+1))."""
+    start = next(e for e in transcripts[coalition[0]] if e["event"] == "start")
+    p, orgs = int(start["modulus"]), start["orgs"]
+    xs = [orgs.index(o) + 1 for o in coalition]
+    held: dict[tuple, list[list[int]]] = {}
+    for member in coalition:
+        for e in transcripts[member]:
+            if e["event"] == "shares" and e["owner_org"] not in coalition:
+                held.setdefault((e["owner_org"], e["label"]), []).append(e["values"])
+    guesses = {}
+    for (owner, label), columns in held.items():
+        for k, ys in enumerate(zip(*columns, strict=False)):
+            guesses[(owner, label, k)] = interpolate_at_zero(xs, list(ys), p)
+    return guesses
+
+
+def _right(guesses: dict[tuple, int], transcripts: dict[str, list[dict]]) -> tuple[int, int]:
+    truth = {(o, e["label"], k): v for o, ev in transcripts.items() for e in ev if e["event"] == "own_input"
+             for k, v in enumerate(e["values"])}
+    return sum(truth.get(key) == g for key, g in guesses.items()), len(guesses)
+
+
+@pytest.mark.mpc
+@pytest.mark.parametrize("computation,orgs", [("counts-by-form", SCENARIO.org_ids), ("age-statistics", THREE[:3]),
+                                              ("capture-patterns", THREE)])
+def test_t_shares_reconstruct_nothing_t_plus_1_everything(computation, orgs, overlap_run, tmp_path):
+    data, result = overlap_run
+    if computation != "capture-patterns":
+        result = run_mpc(SCENARIO, data, computation, orgs=orgs, params={"min_cell": 0}, out_dir=tmp_path)
+        assert result.match is True
+    transcripts = {o: read_transcript(result.transcripts[o]) for o in orgs}
+    t = result.threshold
+    run = load_run(result)
+    for size in (t, t + 1):
+        for coalition in itertools.combinations(orgs, size):
+            right, total = _right(reconstruction_attack(transcripts, list(coalition)), transcripts)
+            assert total > 0
+            assert right == (total if size > t else 0), (coalition, right, total)
+            shown = attempt(run, list(coalition))  # what the Revealed page reports: the same numbers
+            assert (shown.right, shown.total) == (right, total)
+
+    # Broken variant: the same values shared with a polynomial of degree t - 1 (one too low): t shares suffice.
+    if t >= 1:
+        rng = random.SystemRandom()
+        p = run.modulus
+        broken = {o: [dict(e) for e in ev] for o, ev in transcripts.items()}
+        for owner in orgs:
+            for vec in (e for e in transcripts[owner] if e["event"] == "own_input"):
+                polys = [[v] + [rng.randrange(p) for _ in range(t - 1)] for v in vec["values"]]
+                for holder in orgs:
+                    x = orgs.index(holder) + 1
+                    shares = [sum(c * x**d for d, c in enumerate(poly)) % p for poly in polys]
+                    for e in broken[holder]:
+                        if e["event"] == "shares" and e["owner_org"] == owner and e["label"] == vec["label"]:
+                            e["values"] = shares
+        coalition = list(orgs[:t])
+        right, total = _right(reconstruction_attack(broken, coalition), broken)
+        assert right == total > 0
+
+
+# ------------------------------------------------------------------------ 5. what the uniformity test counts
+
+
+@pytest.mark.mpc
+def test_shares_shown_are_uniform_and_public_constants_are_kept_apart(overlap_run):
+    from sandbox.views.run_view import party_view
+    from sandbox.views.uniformity import uniformity
+
+    data, result = overlap_run
+    run = load_run(result)
+    for org in THREE:
+        view = party_view(run, org)
+        u = uniformity(view.shares["share"].tolist(), ELL)
+        assert u.chi_square_p > 1e-4 and u.ks_p > 1e-4, org  # (1e-4: a false alarm 1 run in 5,000)
+        assert u.n == sum(len(_csv(data, o)) for o in THREE)  # one share per record of every list
+        # the organisation tags are public constants: listed apart, never among the shares
+        assert set(view.public["value"]) == {1, 2, 4} and len(view.public) == u.n
+    # Broken variant: counting the public tags as shares (the old party view) -- far from uniform.
+    tags = party_view(run, THREE[0]).public["value"].tolist()
+    assert uniformity(party_view(run, THREE[0]).shares["share"].tolist() + tags, ELL).ks_p < 1e-6
