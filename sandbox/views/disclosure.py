@@ -23,7 +23,8 @@ The protections, each run as real MPC queries (computation `count-filtered`, sec
                   and the attacker's success probability for a range of epsilon.
 
 The in-the-clear helpers (`count_in_clear`, `difference_size_in_clear`) compute the same numbers
-from the pooled files, as the sandbox's oracle does; the tests use them to check the MPC runs.
+from the pooled files with the sandbox's independent oracle (`sandbox.mpc.oracle`); the tests use them
+to check the MPC runs.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sandbox.mpc import computations
+from sandbox.mpc import oracle as plain_oracle
 from sandbox.mpc.computations import FILTER_CELLS, NOISE_OFFSET
 
 __all__ = [
@@ -119,16 +120,19 @@ def count_in_clear(
     epsilon: float | None = None,
     seed: int | None = None,
 ) -> dict[str, int | None]:
-    """The cells `count-filtered` opens for this query, computed from the pooled files (offset removed)."""
+    """The EXACT cells `count-filtered` opens for this query, from the pooled files (the oracle).
+
+    `epsilon` and `seed` are accepted for the callers' sake but change nothing: the noise is drawn inside
+    the party processes, so the in-the-clear figure is the exact count.
+    """
     params = _params(query, min_cell=min_cell, orgs=list(frames), noise_epsilon=epsilon, noise_seed=seed)
-    revealed = computations.get(COMPUTATION).oracle(frames, params)["revealed"]
-    return remove_offset(revealed, len(frames) if epsilon is not None else 0)
+    return dict(plain_oracle.oracle(frames, COMPUTATION, params)["revealed"])
 
 
 def difference_size_in_clear(frames: dict[str, pd.DataFrame], query: Query, earlier: Query) -> int:
     """|records matching exactly one of the two queries|, from the pooled files."""
     params = _params(query, min_cell=0, orgs=list(frames), differs_from=earlier)
-    return int(computations.get(COMPUTATION).oracle(frames, params)["revealed"]["all"])
+    return int(plain_oracle.oracle(frames, COMPUTATION, params)["revealed"]["all"])
 
 
 def remove_offset(revealed: dict[str, int | None], parties: int) -> dict[str, int | None]:
