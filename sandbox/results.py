@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from sandbox.mpc import computations
+from sandbox.mpc import oracle
 from sandbox.mpc.inputs import read_own_records
 
 __all__ = ["own_counts", "own_slices", "revealed_table", "slices_table"]
@@ -32,15 +32,11 @@ def revealed_table(revealed: Any, oracle: Any = None) -> pd.DataFrame:
 
 
 def own_counts(frames: dict[str, pd.DataFrame], computation: str, params: dict[str, Any]) -> dict[str, dict]:
-    """Each organisation's own count per cell, from its own records (aggregate computations only)."""
-    comp = computations.get(computation)
-    cells = comp.cells(params)
-    out = {}
-    for org, df in frames.items():
-        counts = comp.local_inputs(df, params).get("counts")
-        if counts is not None and len(counts) == len(cells):
-            out[org] = {str(cell): int(c) for cell, c in zip(cells, counts, strict=True)}
-    return out
+    """Each organisation's own count per cell, from its own records (aggregate computations only; else {}).
+
+    Computed by the independent oracle (`sandbox.mpc.oracle.own_counts`), not by the parties' preparation.
+    """
+    return oracle.own_counts(frames, computation, params) or {}
 
 
 def own_slices(data_dir: str | Path, orgs: list[str], computation: str, params: dict[str, Any]) -> pd.DataFrame:

@@ -1,15 +1,12 @@
 """The catalogue of workshop computations (pure Python: no MPyC, no Streamlit).
 
-Each computation has two halves that must agree exactly:
+Each computation has `local_inputs(df, params)`: what one organisation prepares from its OWN records,
+in the clear, on its own machine (e.g. its own counts per form). Only this leaves the organisation, and
+only as secret shares. The MPC half lives in `sandbox/mpc/protocols/<protocol>.py` and runs only in party
+processes.
 
-* `local_inputs(df, params)` — what one organisation prepares from its OWN records, in the clear,
-  on its own machine (e.g. its own counts per form). Only this leaves the organisation, and only
-  as secret shares.
-* `oracle(frames, params)` — the same figure computed in the clear from the pooled files, as a
-  trusted third party would. The sandbox uses it to check every MPC result; a real deployment has
-  no such oracle.
-
-The MPC half lives in `sandbox/mpc/protocols/<protocol>.py` and runs only in party processes.
+The plaintext check of every MPC result is `sandbox/mpc/oracle.py`, which shares no code with this module
+(a bug here must show up as a mismatch, not twice); a real deployment has no such oracle.
 """
 
 from __future__ import annotations
@@ -41,7 +38,6 @@ class Computation:
     protocol: str
     cells: Callable[[dict[str, Any]], list[str]]
     local_inputs: Callable[[pd.DataFrame, dict[str, Any]], dict[str, list[int]]]
-    oracle: Callable[[dict[str, pd.DataFrame], dict[str, Any]], dict[str, Any]]
     needs_columns: tuple[str, ...] = field(default=())
     input_bits: int = 20  # every prepared input must lie in [0, 2^input_bits); the party checks this
 
@@ -82,33 +78,8 @@ def _crosstab_vector(
     return counts.ravel().tolist()
 
 
-def suppress(values: list[int], min_cell: int) -> tuple[list[int | None], list[int]]:
-    """Disclosure control: a cell below `min_cell` is withheld (None); returns (values, suppressed indices).
-
-    A cell of 0 is not suppressed: "nobody" is not a small group that can be singled out.
-    """
-    out: list[int | None] = []
-    hidden: list[int] = []
-    for i, v in enumerate(values):
-        if 0 < v < min_cell:
-            out.append(None)
-            hidden.append(i)
-        else:
-            out.append(int(v))
-    return out, hidden
-
-
 def _aggregate(name: str, title: str, summary: str, cells_fn, local_fn, needs) -> Computation:
     """A computation that adds up one count vector per organisation and opens suppressed cells only."""
-
-    def oracle(frames: dict[str, pd.DataFrame], params: dict[str, Any]) -> dict[str, Any]:
-        total = np.zeros(len(cells_fn(params)), dtype=np.int64)
-        for df in frames.values():
-            total += np.asarray(local_fn(df, params), dtype=np.int64)
-        values, hidden = suppress(total.tolist(), int(params.get("min_cell", 0)))
-        cells = cells_fn(params)
-        return {"revealed": dict(zip(cells, values, strict=True)), "suppressed": [cells[i] for i in hidden]}
-
     return Computation(
         name=name,
         title=title,
@@ -121,7 +92,6 @@ def _aggregate(name: str, title: str, summary: str, cells_fn, local_fn, needs) -
         protocol="secure_sum",
         cells=cells_fn,
         local_inputs=lambda df, params: {"counts": local_fn(df, params)},
-        oracle=oracle,
         needs_columns=needs,
     )
 
@@ -222,37 +192,6 @@ def _age_histogram(df: pd.DataFrame, params: dict[str, Any]) -> list[int]:
     return hist
 
 
-def age_stats_from_histogram(hist: list[int], min_cell: int) -> dict[str, Any]:
-    """The figures the MPC protocol opens, computed in the clear from a pooled age histogram.
-
-    Quantiles are 'lower' quantiles: the smallest age a with (records aged <= a) >= q * n, which is
-    what the protocol computes with one secure comparison per age.
-    """
-    n = int(sum(hist))
-    if n == 0 or n < min_cell:
-        return {"records_with_age": None, "mean_age": None, "q1": None, "median": None, "q3": None,
-                "share_minors": None}
-    cum = np.cumsum(hist)
-    out: dict[str, Any] = {"records_with_age": n,
-                           "mean_age": float(np.dot(np.arange(len(hist)), hist)) / n}
-    for label, num, den in QUANTILES:
-        out[label] = int(np.sum(den * cum < num * n))
-    minors = int(sum(hist[:18]))
-    small = [0 < c < min_cell for c in (minors, n - minors)]
-    out["share_minors"] = None if any(small) else float(minors) / n
-    return out
-
-
-def _age_oracle(frames: dict[str, pd.DataFrame], params: dict[str, Any]) -> dict[str, Any]:
-    total = np.zeros(MAX_AGE + 1, dtype=np.int64)
-    for df in frames.values():
-        total += np.asarray(_age_histogram(df, params), dtype=np.int64)
-    revealed = age_stats_from_histogram(total.tolist(), int(params.get("min_cell", 0)))
-    if not revealed["records_with_age"]:
-        return {"revealed": revealed, "suppressed": ["all"]}
-    return {"revealed": revealed, "suppressed": [] if revealed["share_minors"] is not None else ["share_minors"]}
-
-
 _register(Computation(
     name="age-statistics",
     title="Age: mean, quartiles and share of minors",
@@ -268,7 +207,6 @@ _register(Computation(
     protocol="histogram_stats",
     cells=lambda p: ["records_with_age", "mean_age", "q1", "median", "q3", "share_minors"],
     local_inputs=lambda df, p: {"hist": _age_histogram(df, p)},
-    oracle=_age_oracle,
     needs_columns=("age",),
 ))
 
@@ -341,14 +279,8 @@ _register(Computation(
     protocol="approval_bit",
     cells=lambda p: ["approved"],
     local_inputs=lambda df, p: {"difference": [int(_difference_mask(df, p).sum())]},
-    oracle=lambda frames, p: _approval_oracle(frames, p),
     needs_columns=("form",),
 ))
-
-
-def _approval_oracle(frames: dict[str, pd.DataFrame], params: dict[str, Any]) -> dict[str, Any]:
-    d = sum(int(_difference_mask(df, params).sum()) for df in frames.values())
-    return {"revealed": {"approved": int(d >= max(int(params.get("min_cell", 0)), 1))}, "suppressed": []}
 
 
 # --------------------------------------------------------------------------- record linkage (issue 4)

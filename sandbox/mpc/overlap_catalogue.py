@@ -1,6 +1,7 @@
 """Catalogue entries that link records across organisations: capture patterns and MO co-occurrence.
 
-Pure Python (no MPyC): what each organisation prepares from its own file, and the plaintext oracle.
+Pure Python (no MPyC): what each organisation prepares from its own file (the plaintext check is
+`sandbox/mpc/oracle.py`, which shares no code with this module).
 The MPC halves are `sandbox/mpc/protocols/capture_patterns.py` and `mo_cooccurrence.py`, which share
 the secure join in `sandbox/mpc/protocols/overlap.py`. Registered at the end of `computations.py`.
 """
@@ -12,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from sandbox.mpc.computations import Computation, ComputationError, suppress
+from sandbox.mpc.computations import Computation, ComputationError
 from synthetic import vocab
 
 __all__ = ["CAPTURE_PATTERNS", "MO_COOCCURRENCE", "capture_pattern_cells", "mo_cells", "register"]
@@ -52,15 +53,6 @@ def _keys(df: pd.DataFrame) -> list[int]:
     return [int(k, 16) for k in keys]
 
 
-def _persons(frames: dict[str, pd.DataFrame], orgs: list[str]) -> dict[str, int]:
-    """person_key -> bitmask of the lists (bit j = orgs[j]) it is on."""
-    lists: dict[str, int] = {}
-    for j, org in enumerate(orgs):
-        for key in frames[org]["person_key"].astype(str):
-            lists[key] = lists.get(key, 0) | (1 << j)
-    return lists
-
-
 # ------------------------------------------------------------------------------- capture patterns
 
 
@@ -72,19 +64,6 @@ def capture_pattern_cells(params: dict[str, Any]) -> list[str]:
     """One cell per non-empty set of organisations, ordered by bitmask (bit j = j-th organisation)."""
     orgs = _orgs(params)
     return [" + ".join(_pattern_lists(b, orgs)) for b in range(1, 1 << len(orgs))]
-
-
-def _capture_oracle(frames: dict[str, pd.DataFrame], params: dict[str, Any]) -> dict[str, Any]:
-    orgs = _orgs(params, frames)
-    counts = [0] * (1 << len(orgs))
-    for mask in _persons(frames, orgs).values():
-        counts[mask] += 1
-    values, hidden = suppress(counts[1:], int(params.get("min_cell", 0)))
-    return {
-        "revealed": [{"lists": _pattern_lists(b + 1, orgs), "count": v}
-                     for b, v in enumerate(values) if v is not None and v > 0],
-        "suppressed": [_pattern_lists(b + 1, orgs) for b in hidden],
-    }
 
 
 CAPTURE_PATTERNS = Computation(
@@ -103,7 +82,6 @@ CAPTURE_PATTERNS = Computation(
     protocol="capture_patterns",
     cells=capture_pattern_cells,
     local_inputs=lambda df, p: {"keys": _keys(df)},
-    oracle=_capture_oracle,
     needs_columns=("person_key",),
     input_bits=KEY_BITS,
 )
@@ -137,22 +115,6 @@ def _mo_inputs(df: pd.DataFrame, params: dict[str, Any]) -> dict[str, list[int]]
     return {"keys": keys, "indicators": [b for row in _indicator_rows(df) for b in row]}
 
 
-def _mo_oracle(frames: dict[str, pd.DataFrame], params: dict[str, Any]) -> dict[str, Any]:
-    orgs = _orgs(params, frames)
-    k = len(vocab.MEANS_OF_CONTROL)
-    lists = _persons(frames, orgs)
-    seen: dict[str, set[int]] = {}
-    for org in orgs:
-        df = frames[org]
-        for key, row in zip(df["person_key"].astype(str), _indicator_rows(df), strict=True):
-            if bin(lists[key]).count("1") >= 2:
-                seen.setdefault(key, set()).update(i for i, b in enumerate(row) if b)
-    counts = [sum(1 for s in seen.values() if i in s and j in s) for i in range(k) for j in range(i, k)]
-    values, hidden = suppress(counts, int(params.get("min_cell", 0)))
-    cells = mo_cells(params)
-    return {"revealed": dict(zip(cells, values, strict=True)), "suppressed": [cells[i] for i in hidden]}
-
-
 MO_COOCCURRENCE = Computation(
     name="mo-cooccurrence",
     title="Means of control among persons known to several organisations",
@@ -168,7 +130,6 @@ MO_COOCCURRENCE = Computation(
     protocol="mo_cooccurrence",
     cells=mo_cells,
     local_inputs=_mo_inputs,
-    oracle=_mo_oracle,
     needs_columns=("person_key",),
     input_bits=KEY_BITS,
 )

@@ -25,7 +25,7 @@ The protections, each run as real MPC queries (computation `count-filtered`, sec
                   differential-privacy bound for the per-person privacy loss.
 
 The in-the-clear helpers (`count_in_clear`, `difference_size_in_clear`) compute the exact numbers from
-the pooled files, as the sandbox's oracle does (facilitator only).
+the pooled files with the sandbox's independent oracle (`sandbox.mpc.oracle`; facilitator only).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sandbox.mpc import computations
+from sandbox.mpc import oracle as plain_oracle
 from sandbox.mpc.computations import FILTER_CELLS
 from sandbox.mpc.noise import loss_per_person
 
@@ -122,13 +122,13 @@ def count_in_clear(
 ) -> dict[str, int | None]:
     """The exact cells `count-filtered` opens for this query (no noise), computed from the pooled files."""
     params = _params(query, min_cell=min_cell, orgs=list(frames))
-    return computations.get(COMPUTATION).oracle(frames, params)["revealed"]
+    return dict(plain_oracle.oracle(frames, COMPUTATION, params)["revealed"])
 
 
 def difference_size_in_clear(frames: dict[str, pd.DataFrame], query: Query, earlier: Query) -> int:
     """|records matching exactly one of the two queries|, from the pooled files."""
     params = _params(query, min_cell=0, orgs=list(frames), differs_from=earlier)
-    return int(computations.get(COMPUTATION).oracle(frames, params)["revealed"]["all"])
+    return int(plain_oracle.oracle(frames, COMPUTATION, params)["revealed"]["all"])
 
 
 # --------------------------------------------------------------------------- the approval rule
