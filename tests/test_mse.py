@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ from sandbox.mse.cli import register
 from sandbox.mse.models import poisson_two_sided_p
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data" / "mse"
+DATA = Path(str(files("sandbox.mse") / "data"))  # the tables shipped in the package
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="bundled MSE data sets not present")
 
 # SparseMSE 2.0.1 on UKdat (Chan, Silverman & Vincent 2021).
@@ -115,9 +116,11 @@ def test_aic_bic_five_lists_hierarchical(name, criterion):
     fit = best_subset_fit(data, criterion)
     assert fit.estimate > data.observed
     overlaps = data.pair_overlaps()
-    # two-way hierarchical: every term is a pair of distinct lists that overlap, main effects always in
-    assert all(i < j and overlaps[(i, j)] > 0 for i, j in fit.terms)
-    assert len(fit.params) == 1 + data.k + len(fit.terms)
+    # two-way hierarchical: every term is a pair of distinct lists, main effects always in; pairs that
+    # share nobody are fitted at minus infinity (no parameter estimated, cells removed)
+    assert all(len(t) == 2 and t[0] < t[1] for t in fit.terms)
+    assert set(fit.neg_inf_terms) == {t for t in fit.terms if overlaps[t] == 0}
+    assert len(fit.params) == 1 + data.k + len(fit.terms) - len(fit.neg_inf_terms)
     main = select_model(data, "main")
     assert getattr(fit, criterion) <= getattr(main, criterion) + 1e-9
 

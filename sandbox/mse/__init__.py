@@ -7,8 +7,10 @@ See ``docs/mse.md`` for the method and the reproduction of SparseMSE figures.
 from .analysis import MSEResult, analyse, available_methods, point_estimate, prepare_table
 from .bootstrap import BootstrapResult, bca_bootstrap
 from .models import (
+    ALL_METHODS,
     METHODS,
     ModelFit,
+    auto_fit,
     best_subset_fit,
     fit_main_effects,
     fit_model,
@@ -18,6 +20,7 @@ from .models import (
 from .table import CaptureTable, MSEError, load_counts_csv, suppress_small_cells, table_from_frame
 
 __all__ = [
+    "ALL_METHODS",
     "BootstrapResult",
     "CaptureTable",
     "METHODS",
@@ -25,6 +28,7 @@ __all__ = [
     "MSEResult",
     "ModelFit",
     "analyse",
+    "auto_fit",
     "available_methods",
     "bca_bootstrap",
     "best_subset_fit",

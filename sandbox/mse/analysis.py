@@ -28,6 +28,8 @@ class MSEResult:
     estimate: float
     terms: list[str]
     ci95: tuple[float, float] | None = None
+    #: Terms of ``terms`` that nobody is on, fitted at minus infinity.
+    empty_overlap_terms: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     fit: ModelFit | None = None
     bootstrap: BootstrapResult | None = None
@@ -43,6 +45,7 @@ class MSEResult:
             "terms": list(self.terms),
             "n_bootstrap": len(self.bootstrap.replicates) if self.bootstrap else 0,
             "warnings": list(self.warnings),
+            "empty_overlap_terms": list(self.empty_overlap_terms),
         }
 
 
@@ -129,6 +132,7 @@ def analyse(
         observed=cleaned.observed,
         estimate=fit.estimate,
         terms=fit.term_names,
+        empty_overlap_terms=fit.neg_inf_term_names,
         ci95=(boot.lower, boot.upper) if boot else None,
         warnings=messages,
         fit=fit,

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from .analysis import MSEResult, analyse
-from .models import DEFAULT_PTHRESH, METHODS
+from .models import ALL_METHODS, DEFAULT_PTHRESH
 from .table import MSEError, load_counts_csv
 
 #: Seed used when --bootstrap is given without --seed (reproducible by default).
@@ -28,7 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "(CSV: one 0/1 column per list, then 'count').",
     )
     parser.add_argument("--counts", required=True, metavar="FILE.csv", help="capture-pattern counts CSV")
-    parser.add_argument("--method", choices=METHODS, default="stepwise", help="model (default: stepwise)")
+    parser.add_argument(
+        "--method",
+        choices=ALL_METHODS,
+        default="stepwise",
+        help="model (default: stepwise); auto = BIC up to 5 lists, stepwise for 6 or more",
+    )
     parser.add_argument(
         "--pthresh",
         type=float,

@@ -45,8 +45,9 @@ def _non_overlapping_pairs(table: CaptureTable) -> list[str]:
     if not pairs:
         return []
     return [
-        f"{len(pairs)} pair(s) of lists share nobody ({', '.join(pairs)}). Their dependence "
-        "cannot be estimated, so these pairs are never added to a model."
+        f"{len(pairs)} pair(s) of lists share nobody ({', '.join(pairs)}). A model that includes "
+        "such a pair fits it as 'never overlapping' (no expected people on both lists), which can "
+        "change the estimate a lot; the data cannot tell that apart from chance."
     ]
 
 

@@ -1,21 +1,30 @@
 """Poisson log-linear models for multiple systems estimation.
 
-Model: ``log mu_w = a_0 + sum_{i in w} a_i + sum_{(i,j) in terms, i,j in w} a_ij``
+Model: ``log mu_w = a_0 + sum_{i in w} a_i + sum_{t in terms, t subset of w} a_t``
 fitted by statsmodels' Poisson GLM over the ``2**k - 1`` observable cells
-(zero cells included).  The expected count of the unobservable all-zero
-pattern is ``exp(a_0)``, so the population estimate is
+(zero cells included).  A term ``t`` is a set of two or more lists (a pair, or
+a triple in the hierarchical BIC search).  The expected count of the
+unobservable all-zero pattern is ``exp(a_0)``, so the population estimate is
 ``observed + exp(intercept)``.
 
-Existence and identifiability rule (applied before a model is accepted):
+Terms nobody is on (Chan, Silverman & Vincent 2021).  If no observed person
+is on every list of a term (e.g. two lists that share nobody), the term's
+extended maximum likelihood estimate is minus infinity: the model's fitted
+count is zero in every cell containing the term.  Such a term is fitted by
+removing those cells from the fit and leaving out its column, exactly as
+SparseMSE 2.0.1 and MultipleSystemsEstimation do; it still counts as a
+parameter in AIC and BIC.  So a pair that shares nobody *can* enter a model:
+it says "these two lists really do not overlap", and it changes the estimate
+because the fit no longer expects people in those cells.
 
-* a pair of lists that never overlaps (observed overlap 0) is never put in a
-  model – its interaction has extended MLE minus infinity;
-* *identifiable*: the design matrix over all observable cells has full
-  column rank;
-* *exists*: the maximum likelihood estimate is finite, checked with the
-  linear programme of Fienberg & Rinaldo (2012) as used by SparseMSE: the
-  MLE exists iff some strictly positive cell vector has the same sufficient
-  statistics as the data;
+Existence and identifiability rule (applied before a model is accepted), on
+the design that remains after removing those cells:
+
+* *identifiable*: the design matrix has full column rank;
+* *exists*: the maximum likelihood estimate of the remaining parameters is
+  finite, checked with the linear programme of Fienberg & Rinaldo (2012) as
+  used by SparseMSE: it exists iff some strictly positive cell vector has the
+  same sufficient statistics as the data;
 * the statsmodels fit must converge with a finite intercept.
 """
 
@@ -24,7 +33,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,12 +43,21 @@ from scipy.optimize import linprog
 
 from .table import CaptureTable, MSEError
 
+#: An interaction: the sorted indices of two or more lists.
+Term = tuple[int, ...]
 Pair = tuple[int, int]
 
-#: Methods understood by :func:`select_model`.
+#: Methods offered side by side (the Size estimate page runs all of them).
 METHODS = ("main", "stepwise", "aic", "bic")
-#: Exhaustive AIC/BIC search is limited to this many lists (2**10 models).
+#: Every method :func:`select_model` and the CLI accept.  ``auto`` is the
+#: MultipleSystemsEstimation default: BIC over hierarchical models (pairs, and
+#: triples for 4-5 lists) for up to 5 lists, stepwise for 6 or more.
+ALL_METHODS = (*METHODS, "auto")
+#: Exhaustive AIC/BIC search is limited to this many lists.
 MAX_LISTS_EXHAUSTIVE = 5
+#: Highest interaction order of the ``auto`` BIC search by number of lists
+#: (as MultipleSystemsEstimation 1.1.0's ``estimate_population_bic``).
+AUTO_MAXORDER = {2: 1, 3: 2, 4: 3, 5: 3}
 #: Default p-value threshold for stepwise selection (Chan, Silverman & Vincent).
 DEFAULT_PTHRESH = 0.02
 #: Smallest LP margin counted as "strictly positive".
@@ -51,7 +69,7 @@ class ModelFit:
     """A fitted log-linear model and its population estimate."""
 
     lists: tuple[str, ...]
-    terms: tuple[Pair, ...]
+    terms: tuple[Term, ...]
     observed: int
     dark_figure: float
     params: np.ndarray
@@ -61,6 +79,8 @@ class ModelFit:
     bic: float
     deviance: float
     df_resid: int
+    #: Terms nobody is on, fitted at minus infinity (cells removed).
+    neg_inf_terms: tuple[Term, ...] = ()
 
     @property
     def estimate(self) -> float:
@@ -70,10 +90,20 @@ class ModelFit:
     @property
     def term_names(self) -> list[str]:
         """Interaction names such as ``"PF:NCA"`` in order of addition."""
-        return [f"{self.lists[i]}:{self.lists[j]}" for i, j in self.terms]
+        return [term_name(self.lists, t) for t in self.terms]
+
+    @property
+    def neg_inf_term_names(self) -> list[str]:
+        """Names of the terms fitted at minus infinity."""
+        return [term_name(self.lists, t) for t in self.neg_inf_terms]
 
 
 # ---------------------------------------------------------------- utilities
+def term_name(lists: Sequence[str], term: Term) -> str:
+    """``"A:B"`` for the term ``(0, 1)`` of lists ``("A", "B", ...)``."""
+    return ":".join(lists[i] for i in term)
+
+
 def all_pairs(k: int) -> list[Pair]:
     """All list-index pairs ``(i, j)`` with ``i < j`` in SparseMSE order."""
     return list(itertools.combinations(range(k), 2))
@@ -84,16 +114,50 @@ def overlapping_pairs(table: CaptureTable) -> list[Pair]:
     return [pair for pair, n in table.pair_overlaps().items() if n > 0]
 
 
-def design_matrix(patterns: np.ndarray, terms: Sequence[Pair]) -> np.ndarray:
-    """Columns: intercept, one main effect per list, one product per pair term."""
+def _contains(patterns: np.ndarray, term: Term) -> np.ndarray:
+    """Boolean mask of the cells whose pattern includes every list of ``term``."""
+    return np.all(patterns[:, list(term)] == 1, axis=1)
+
+
+def term_count(table: CaptureTable, term: Term) -> int:
+    """Observed number of people on every list of ``term``."""
+    return int(table.counts[_contains(table.patterns, term)].sum())
+
+
+def design_matrix(patterns: np.ndarray, terms: Sequence[Term]) -> np.ndarray:
+    """Columns: intercept, one main effect per list, one product per term."""
     p = patterns.astype(float)
     columns = [np.ones(len(p)), *p.T]
-    columns += [p[:, i] * p[:, j] for i, j in terms]
+    columns += [np.prod(p[:, list(t)], axis=1) for t in terms]
     return np.column_stack(columns)
 
 
+@dataclass(frozen=True)
+class _Design:
+    """The design after fitting terms nobody is on at minus infinity."""
+
+    matrix: np.ndarray  # kept cells x (intercept, main effects, estimable terms)
+    counts: np.ndarray  # counts of the kept cells
+    keep: np.ndarray  # boolean mask over all observable cells
+    neg_inf: tuple[Term, ...]
+
+
+def reduced_design(table: CaptureTable, terms: Sequence[Term]) -> _Design:
+    """Remove the cells of every term nobody is on and leave out its column."""
+    keep = np.ones(len(table.counts), dtype=bool)
+    estimable, neg_inf = [], []
+    for term in terms:
+        if term_count(table, term) == 0:
+            neg_inf.append(term)
+            keep &= ~_contains(table.patterns, term)
+        else:
+            estimable.append(term)
+    matrix = design_matrix(table.patterns[keep], estimable)
+    return _Design(matrix, table.counts[keep].astype(float), keep, tuple(neg_inf))
+
+
 def is_identifiable(design: np.ndarray) -> bool:
-    """True when the design over all observable cells has full column rank."""
+    """True when the design has full column rank."""
     return int(np.linalg.matrix_rank(design)) == design.shape[1]
 
 
@@ -121,10 +185,10 @@ def mle_exists(design: np.ndarray, counts: np.ndarray) -> bool:
     return bool(result.status == 0 and -result.fun > _LP_TOLERANCE)
 
 
-def model_is_valid(table: CaptureTable, terms: Sequence[Pair]) -> bool:
-    """True if the model has an identifiable, finite MLE for this table."""
-    design = design_matrix(table.patterns, terms)
-    return is_identifiable(design) and mle_exists(design, table.counts.astype(float))
+def model_is_valid(table: CaptureTable, terms: Sequence[Term]) -> bool:
+    """True if the model has an identifiable, finite (extended) MLE for this table."""
+    design = reduced_design(table, terms)
+    return is_identifiable(design.matrix) and mle_exists(design.matrix, design.counts)
 
 
 def poisson_two_sided_p(observed: int, expected: float) -> float:
@@ -137,37 +201,48 @@ def poisson_two_sided_p(observed: int, expected: float) -> float:
 
 
 # ---------------------------------------------------------------- fitting
-def fit_model(table: CaptureTable, terms: Sequence[Pair] = ()) -> ModelFit:
-    """Fit main effects plus the given pair ``terms`` with a Poisson GLM.
+def fit_model(table: CaptureTable, terms: Sequence[Term] = ()) -> ModelFit:
+    """Fit main effects plus ``terms`` with a Poisson GLM.
 
+    Terms nobody is on are fitted at minus infinity (their cells removed).
     Does not check existence; use :func:`model_is_valid` first.  Raises
     :class:`MSEError` if the fit fails or the dark figure is not finite.
     """
-    design = design_matrix(table.patterns, terms)
+    terms = tuple(tuple(t) for t in terms)
+    return _fit_design(table, terms, reduced_design(table, terms))
+
+
+def _fit_design(table: CaptureTable, terms: tuple[Term, ...], design: _Design) -> ModelFit:
+    """Fit ``terms`` on their already reduced ``design`` (see :func:`fit_model`)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            result = sm.GLM(table.counts.astype(float), design, family=sm.families.Poisson()).fit()
+            result = sm.GLM(design.counts, design.matrix, family=sm.families.Poisson()).fit()
         except (ValueError, np.linalg.LinAlgError) as exc:  # pragma: no cover - defensive
             raise MSEError(f"model fit failed: {exc}") from None
     params = np.asarray(result.params, dtype=float)
     dark = math.exp(params[0]) if params[0] < 700 else math.inf
     if not (result.converged and np.all(np.isfinite(params)) and math.isfinite(dark)):
         raise MSEError("the model fit did not converge to a finite estimate")
-    n_params = design.shape[1]
+    fitted = np.zeros(len(table.counts))
+    fitted[design.keep] = np.asarray(result.fittedvalues, dtype=float)
+    # every term counts, including those at minus infinity (as SparseMSE's AIC
+    # and MultipleSystemsEstimation's BIC)
+    n_params = 1 + table.k + len(terms)
     llf = float(result.llf)
     return ModelFit(
         lists=table.lists,
-        terms=tuple(terms),
+        terms=terms,
         observed=table.observed,
         dark_figure=dark,
         params=params,
-        fitted=np.asarray(result.fittedvalues, dtype=float),
+        fitted=fitted,
         llf=llf,
         aic=-2.0 * llf + 2.0 * n_params,
         bic=-2.0 * llf + n_params * math.log(max(table.observed, 1)),
         deviance=float(result.deviance),
         df_resid=int(round(result.df_resid)),
+        neg_inf_terms=design.neg_inf,
     )
 
 
@@ -206,15 +281,21 @@ def _no_estimate_reason(table: CaptureTable) -> str:
 def stepwise_fit(table: CaptureTable, pthresh: float = DEFAULT_PTHRESH) -> ModelFit:
     """Forward stepwise selection of pair interactions by Poisson p-values.
 
-    At each step, for every pair not yet in the model, the expected number of
-    people on both lists under the current fit is compared with the observed
-    number; the pair with the smallest two-sided Poisson p-value is added if
-    ``p < pthresh`` and the enlarged model is identifiable with a finite MLE.
-    Pairs that never overlap are not candidates.  Ties go to the earlier pair.
+    As SparseMSE 2.0.1's ``stepwisefit``: at each step, for every pair not yet
+    in the model, the expected number of people on both lists under the
+    current fit is compared with the observed number; the pair with the
+    smallest two-sided Poisson p-value is added if ``p < pthresh`` and the
+    enlarged model is identifiable with a finite (extended) MLE.  Every pair
+    is a candidate, including pairs that share nobody: their p-value is
+    ``exp(-expected)``, and once added they are fitted at minus infinity.
+    Ties go to the earlier pair.  ``pthresh = 1`` fits all pairs if that model
+    is valid.
     """
     fit = fit_main_effects(table)
+    candidates = all_pairs(table.k)
+    if pthresh >= 1 and model_is_valid(table, candidates):
+        return fit_model(table, candidates)
     observed_overlap = table.pair_overlaps()
-    candidates = [pair for pair in all_pairs(table.k) if observed_overlap[pair] > 0]
     while candidates:
         ranked = sorted(
             (poisson_two_sided_p(observed_overlap[pair], _expected_overlap(table, fit, pair)), index, pair)
@@ -233,17 +314,42 @@ def stepwise_fit(table: CaptureTable, pthresh: float = DEFAULT_PTHRESH) -> Model
 
 def _expected_overlap(table: CaptureTable, fit: ModelFit, pair: Pair) -> float:
     """Fitted number of people on both lists of ``pair`` (observable cells only)."""
-    i, j = pair
-    both = (table.patterns[:, i] == 1) & (table.patterns[:, j] == 1)
-    return float(fit.fitted[both].sum())
+    return float(fit.fitted[_contains(table.patterns, pair)].sum())
 
 
-def best_subset_fit(table: CaptureTable, criterion: str = "bic") -> ModelFit:
-    """Exhaustive AIC/BIC search over all two-way hierarchical models.
+def hierarchical_models(k: int, maxorder: int = 2) -> Iterator[tuple[Term, ...]]:
+    """Every hierarchical model of ``k`` lists with interactions up to ``maxorder``.
 
-    Every subset of the overlapping pairs is fitted; the model with the lowest
-    criterion among those with an identifiable, finite MLE is returned.
-    Limited to :data:`MAX_LISTS_EXHAUSTIVE` lists.
+    Main effects are always in; a term of order ``r > 2`` may be in only if all
+    its sub-terms of order ``r - 1`` are.  Yields the interaction terms of each
+    model, ordered by order and then list index (5 lists: 1,024 models with
+    pairs only, 6,212 with triples).
+    """
+    orders = [list(itertools.combinations(range(k), r)) for r in range(2, max(maxorder, 1) + 1)]
+
+    def extend(level: int, chosen: tuple[Term, ...]) -> Iterator[tuple[Term, ...]]:
+        if level == len(orders):
+            yield chosen
+            return
+        present = set(chosen)
+        allowed = [
+            t for t in orders[level] if level == 0 or all(s in present for s in itertools.combinations(t, len(t) - 1))
+        ]
+        for size in range(len(allowed) + 1):
+            for subset in itertools.combinations(allowed, size):
+                yield from extend(level + 1, chosen + subset)
+
+    yield from extend(0, ())
+
+
+def best_subset_fit(table: CaptureTable, criterion: str = "bic", maxorder: int = 2) -> ModelFit:
+    """Exhaustive AIC/BIC search over hierarchical models.
+
+    Every hierarchical model with interactions up to ``maxorder`` is fitted
+    (terms nobody is on at minus infinity); the model with the lowest
+    criterion among those with an identifiable, finite (extended) MLE is
+    returned.  ``maxorder = 2`` searches the two-way models.  Limited to
+    :data:`MAX_LISTS_EXHAUSTIVE` lists.
     """
     if criterion not in ("aic", "bic"):
         raise MSEError(f"unknown criterion {criterion!r}; use 'aic' or 'bic'")
@@ -255,37 +361,52 @@ def best_subset_fit(table: CaptureTable, criterion: str = "bic") -> ModelFit:
             "or merge lists"
         )
     fit_main_effects(table)  # raises a clear error if nothing can be estimated
-    fits = _fit_all_subsets(table, overlapping_pairs(table))
+    fits = _fit_all(table, hierarchical_models(table.k, maxorder))
+    # the existence check is costly: run it only down the ranking, until a model passes
     for fit in sorted(fits, key=lambda f: (getattr(f, criterion), len(f.terms))):
-        if mle_exists(design_matrix(table.patterns, fit.terms), table.counts.astype(float)):
+        design = reduced_design(table, fit.terms)
+        if mle_exists(design.matrix, design.counts):
             return fit
-    raise MSEError("no two-way model has a finite estimate for this table")  # pragma: no cover
+    raise MSEError("no model has a finite estimate for this table")  # pragma: no cover
 
 
-def _fit_all_subsets(table: CaptureTable, pairs: Sequence[Pair]) -> list[ModelFit]:
-    """Fit every identifiable subset of ``pairs``; skip fits that fail."""
+def _fit_all(table: CaptureTable, models: Iterator[tuple[Term, ...]]) -> list[ModelFit]:
+    """Fit every identifiable model; skip fits that fail (existence is checked later)."""
     fits = []
-    for size in range(len(pairs) + 1):
-        for terms in itertools.combinations(pairs, size):
-            if not is_identifiable(design_matrix(table.patterns, terms)):
-                continue
-            try:
-                fits.append(fit_model(table, terms))
-            except MSEError:
-                continue
+    for terms in models:
+        design = reduced_design(table, terms)
+        if not is_identifiable(design.matrix):
+            continue
+        try:
+            fits.append(_fit_design(table, terms, design))
+        except MSEError:
+            continue
     return fits
 
 
+def auto_fit(table: CaptureTable, pthresh: float = DEFAULT_PTHRESH) -> ModelFit:
+    """MultipleSystemsEstimation's ``method = "auto"``.
+
+    Up to 5 lists: BIC over hierarchical models with interactions up to order
+    :data:`AUTO_MAXORDER` (2 lists: main effects; 3 lists: pairs; 4-5 lists:
+    pairs and triples).  6 or more lists: stepwise.
+    """
+    if table.k > MAX_LISTS_EXHAUSTIVE:
+        return stepwise_fit(table, pthresh)
+    return best_subset_fit(table, "bic", AUTO_MAXORDER.get(table.k, 2))
+
+
 def select_model(table: CaptureTable, method: str = "stepwise", pthresh: float = DEFAULT_PTHRESH) -> ModelFit:
-    """Fit the model chosen by ``method`` (one of :data:`METHODS`)."""
+    """Fit the model chosen by ``method`` (one of :data:`ALL_METHODS`)."""
     chooser: dict[str, Callable[[], ModelFit]] = {
         "main": lambda: fit_main_effects(table),
         "stepwise": lambda: stepwise_fit(table, pthresh),
         "aic": lambda: best_subset_fit(table, "aic"),
         "bic": lambda: best_subset_fit(table, "bic"),
+        "auto": lambda: auto_fit(table, pthresh),
     }
     if method not in chooser:
-        raise MSEError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+        raise MSEError(f"unknown method {method!r}; choose one of {', '.join(ALL_METHODS)}")
     if table.observed == 0:
         raise MSEError(
             "observed total is 0: nobody was seen on any list, so there is nothing to estimate from"
