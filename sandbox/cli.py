@@ -69,7 +69,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     orgs = args.orgs.split(",") if args.orgs else None
     params = {"min_cell": args.min_cell} if args.min_cell is not None else None
     result = run_mpc(scenario, args.data, args.computation, threshold=args.threshold, orgs=orgs,
-                     params=params, out_dir=args.out, timeout=args.timeout)
+                     params=params, out_dir=args.out, timeout=args.timeout, wire_log=args.wire_log)
     if args.json:
         _print_json(result.to_json())
     else:
@@ -109,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--min-cell", type=int, default=None, help="small-cell threshold (default from scenario)")
     r.add_argument("--out", default=None, help="folder for transcripts and result.json")
     r.add_argument("--timeout", type=float, default=120.0)
+    r.add_argument("--wire-log", action="store_true",
+                   help="also write every payload each party sent and received to wire-<i>-<org>.bin (needs --out)")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=_cmd_run)
 

@@ -333,3 +333,45 @@ def test_shares_shown_are_uniform_and_public_constants_are_kept_apart(overlap_ru
     # Broken variant: counting the public tags as shares (the old party view) -- far from uniform.
     tags = party_view(run, THREE[0]).public["value"].tolist()
     assert uniformity(party_view(run, THREE[0]).shares["share"].tolist() + tags, ELL).ks_p < 1e-6
+
+
+# ------------------------------------------------------------------------ 6. identifiers on the wire
+
+
+def _encodings(key_hex: str) -> list[bytes]:
+    k = int(key_hex, 16)
+    minimal = k.to_bytes(max(1, (k.bit_length() + 7) // 8), "little")  # field bytes and pickled ints are LE
+    return [minimal, k.to_bytes(8, "big"), key_hex.encode(), str(k).encode()]
+
+
+def keys_on_the_wire(wire: Path, keys: set[str]) -> set[str]:
+    """Every key of `keys` found, in any of its encodings, anywhere in the raw bytes a party sent or received."""
+    from sandbox.mpc.transcript import read_wire
+
+    blob = b"\x00".join(payload for _, _, payload in read_wire(wire))
+    return {k for k in keys if any(e in blob for e in _encodings(k))}
+
+
+@pytest.mark.mpc
+@pytest.mark.parametrize("computation", ["capture-patterns", "mo-cooccurrence"])
+def test_no_foreign_key_on_the_wire_even_raw(computation, overlap_run, tmp_path, monkeypatch):
+    from sandbox.mpc import runner
+
+    data, _ = overlap_run
+    keys = {o: set(_csv(data, o)["person_key"]) for o in THREE}
+
+    def run(folder):
+        r = run_mpc(SCENARIO, data, computation, orgs=THREE, params={"min_cell": 0}, out_dir=folder, wire_log=True)
+        assert r.match is True
+        return {o: folder / f"wire-{i}-{o}.bin" for i, o in enumerate(THREE)}
+
+    viewer = THREE[1]
+    foreign = (keys[THREE[0]] | keys[THREE[2]]) - keys[viewer]
+    wires = run(tmp_path / "product")
+    assert wires[viewer].stat().st_size > 100_000  # the payloads really are there
+    assert keys_on_the_wire(wires[viewer], foreign) == set()
+    # Broken variant: the same protocol with threshold 0 (what two organisations without a third party get):
+    # the "shares" are the values themselves, and the scan finds the other organisations' keys.
+    monkeypatch.setattr(runner, "_validate_threshold", lambda m, t: 0)
+    broken = run(tmp_path / "broken")
+    assert len(keys_on_the_wire(broken[viewer], foreign)) > len(foreign) // 2

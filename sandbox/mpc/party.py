@@ -284,7 +284,7 @@ def main() -> None:
     except (InputError, computations.ComputationError) as exc:
         _fail(EXIT_INPUT, str(exc))
 
-    recorder = Recorder(plan["transcript"], party=plan["pid"])
+    recorder = Recorder(plan["transcript"], party=plan["pid"], wire=plan.get("wire_log"))
     state = {"shutdown": False}
 
     from mpyc.runtime import mpc  # noqa: E402  (import-time side effects: only here, in the party)

@@ -205,6 +205,7 @@ def run_mpc(
     progress: Any = None,
     link: dict[str, Any] | None = None,
     nice: int = 0,
+    wire_log: bool = False,
 ) -> RunResult:
     """Run `computation` with one real MPyC process per organisation and return the opened result.
 
@@ -216,6 +217,9 @@ def run_mpc(
     get a process group of their own (a Ctrl-C in the app's terminal reaches the runner, which ends them)
     but stay in the caller's session: Linux's autogroup scheduler shares the CPU fairly between sessions,
     so a party in a session of its own would get as much CPU as the whole web server, nice or not.
+
+    `wire_log=True` (needs `out_dir`) also writes every payload each party sent and received, byte for
+    byte, to `wire-<i>-<org>.bin` in out_dir (`sandbox.mpc.transcript.read_wire` reads it).
 
     `link` (optional) emulates a network: ``{"latency_ms", "bandwidth_mbps", "jitter_ms", "seed"}``.
     Every connection from party i to party j > i then goes through its own delaying relay
@@ -233,6 +237,8 @@ def run_mpc(
         raise MPCError(f"organisation(s) listed more than once: {', '.join(repeated)}")
     if not 0 < timeout < float("inf"):  # NaN or inf would switch off the runner's and the parties' timeouts
         raise MPCError(f"timeout must be a positive number of seconds, not {timeout}")
+    if wire_log and out_dir is None:
+        raise MPCError("wire_log needs an out_dir to write the payload logs to")
     m = len(orgs)
     t = _validate_threshold(m, threshold)
     csvs = [_org_csv(data_dir, o) for o in orgs]
@@ -301,6 +307,8 @@ def run_mpc(
                 "nice": nice,
                 "run_id": run_id,
             }
+            if wire_log:
+                plan["wire_log"] = str((out / f"wire-{i}-{org}.bin").resolve())
             plan_path = work / f"plan-{i}.json"
             plan_path.write_text(json.dumps(plan), encoding="utf-8")
             err = (work / f"party-{i}.err").open("w")

@@ -31,7 +31,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MAX_LOGGED_VALUES", "ROLES", "Recorder", "read_transcript"]
+__all__ = ["MAX_LOGGED_VALUES", "ROLES", "Recorder", "read_transcript", "read_wire"]
 
 ROLES = ("result", "leak", "masked", "subset")
 
@@ -41,10 +41,13 @@ MAX_LOGGED_VALUES = 20_000  # per shares/own_input event; larger vectors are log
 class Recorder:
     """Appends transcript events to a JSON-lines file and keeps per-peer traffic counters."""
 
-    def __init__(self, path: str | Path, *, party: int) -> None:
+    def __init__(self, path: str | Path, *, party: int, wire: str | Path | None = None) -> None:
         self.path = Path(path)
         self.party = party
         self._fh = self.path.open("w", encoding="utf-8")
+        # optional raw log of every payload: per message 1 byte direction (0 sent, 1 received), 1 byte peer,
+        # 4 bytes length (little-endian), then the payload exactly as MPyC sent or received it
+        self._wire = Path(wire).open("wb") if wire else None
         self._t0 = time.perf_counter()
         self.bytes_sent: Counter[int] = Counter()
         self.bytes_received: Counter[int] = Counter()
@@ -86,6 +89,8 @@ class Recorder:
             self.bytes_received[peer] += size
             self.messages_received[peer] += 1
         self.write("message", dir=direction, peer=peer, pc=pc, bytes=size, preview=data[:16].hex())
+        if self._wire is not None:
+            self._wire.write(bytes([direction != "sent", peer]) + len(data).to_bytes(4, "little") + data)
 
     def rounds(self) -> int:
         """Messages sent to the busiest peer: MPyC has no round counter, this is the usual proxy."""
@@ -93,9 +98,22 @@ class Recorder:
 
     def close(self) -> None:
         self._fh.close()
+        if self._wire is not None:
+            self._wire.close()
 
 
 def read_transcript(path: str | Path) -> list[dict[str, Any]]:
     """All events of one transcript, in order."""
     with Path(path).open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+def read_wire(path: str | Path) -> list[tuple[str, int, bytes]]:
+    """A raw payload log (run_mpc(..., wire_log=True)): (direction, peer, payload) per message."""
+    data = Path(path).read_bytes()
+    out, pos = [], 0
+    while pos < len(data):
+        direction, peer, n = data[pos], data[pos + 1], int.from_bytes(data[pos + 2:pos + 6], "little")
+        out.append(("received" if direction else "sent", peer, data[pos + 6:pos + 6 + n]))
+        pos += 6 + n
+    return out
