@@ -352,11 +352,12 @@ def test_cli_published_table_by_name(capsys):
     assert out["estimate"] == pytest.approx(UK_MAIN, rel=0.005)
 
 
-def test_cli_unknown_published_table_is_a_clear_error(capsys):
-    args = run_cli(["mse", "--published", "UK2013", "--json"])
+@pytest.mark.parametrize("name", ["UK2013", ""])
+def test_cli_unknown_published_table_is_a_clear_error(capsys, name):
+    args = run_cli(["mse", "--published", name, "--json"])
     assert args.func(args) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: no published table named 'UK2013'") and "UKdat" in err
+    assert err.startswith(f"error: no published table named {name!r}") and "UKdat" in err
 
 
 def test_cli_counts_and_published_exclude_each_other(capsys):

@@ -60,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def handle(args: argparse.Namespace) -> int:
     """Run the ``mse`` subcommand; return 0 on success, 2 on an MSE error."""
     try:
-        table = published.load_table(args.published) if args.published else load_counts_csv(args.counts)
+        table = load_counts_csv(args.counts) if args.published is None else published.load_table(args.published)
         result = analyse(
             table, method=args.method, pthresh=args.pthresh, n_boot=args.bootstrap, seed=args.seed
         )
