@@ -28,7 +28,8 @@ class ScenarioError(ValueError):
 class Disclosure(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    min_cell: int = Field(10, ge=0, le=1_000_000, description="cells below this are suppressed inside MPC")
+    min_cell: int = Field(10, ge=0, le=1_000_000, strict=True,  # strict: `true` is not the number 1
+                          description="cells below this are suppressed inside MPC")
 
 
 class Scenario(BaseModel):

@@ -75,3 +75,15 @@ def test_run_page_refuses_two_parties():
     at.button(key="run_start").click().run()
     assert not at.exception
     assert any("at least three organisations" in e.value for e in at.error)
+
+
+def test_run_page_small_cell_threshold_cannot_go_below_0():
+    at = _app().run()
+    at.switch_page(str(ROOT / "sandbox" / "app_pages" / "run.py")).run()
+    box = at.number_input(key="run_min_cell")
+    assert box.min == 0 and box.value == 10  # nl-baseline's disclosure.min_cell
+    box.set_value(-1).run()  # what typing -1 sends: Streamlit keeps the last valid value
+    assert not at.exception
+    assert at.number_input(key="run_min_cell").value == 10
+    at.number_input(key="run_min_cell").set_value(0).run()
+    assert at.number_input(key="run_min_cell").value == 0

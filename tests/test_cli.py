@@ -61,3 +61,12 @@ def test_clear_errors_without_traceback(tmp_path):
         assert out.returncode == 2, (args, out.stdout, out.stderr)
         assert message in out.stderr, (args, out.stderr)
         assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("value", ["-1", "-100"])
+def test_run_refuses_a_negative_min_cell(small_data, value):
+    out = cli("run", "--data", str(small_data), "--computation", "counts-by-form", "--orgs", "police,kmar,nla",
+              "--min-cell", value, timeout=60)
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert out.stderr == f"error: min_cell must be a whole number of 0 or more, not {value}\n"
+    assert out.stdout == ""

@@ -27,6 +27,7 @@ from sandbox.deploy.mapping import MappingError, apply_mapping, build_mapping, p
 from sandbox.mpc.inputs import InputError
 from sandbox.mpc.runner import free_ports, run_mpc
 from sandbox.scenario import load_scenario
+from tests.skip_policy import NETNS_SKIP
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = "horticulture-labour"  # 4 organisations: 4 hosts, threshold 1
@@ -75,13 +76,13 @@ def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 def hosts(scenario):
     """One network namespace per organisation, joined through a bridge in a hub namespace."""
     if os.geteuid() != 0:
-        pytest.skip("separate hosts need network namespaces: run as root")
+        pytest.skip(f"{NETNS_SKIP}: separate hosts need `ip netns`; run as root")
     if shutil.which("ip") is None:
-        pytest.skip("iproute2 (`ip`) is not installed")
+        pytest.skip(f"{NETNS_SKIP}: iproute2 (`ip`) is not installed")
     hub = f"{PREFIX}-hub"
     probe = _ip("netns", "add", hub, check=False)
     if probe.returncode != 0:
-        pytest.skip(f"`ip netns add` failed: {probe.stderr.strip()}")
+        pytest.skip(f"{NETNS_SKIP}: `ip netns add` failed: {probe.stderr.strip()}")
     made = [hub]
     try:
         _ip("-n", hub, "link", "add", "br0", "type", "bridge")

@@ -363,8 +363,8 @@ ARG_VALUES = st.one_of(
     st.integers(-3, 40).map(str), text_junk.filter(lambda s: "\x00" not in s),
 )
 FLAGS = ["--scenario", "--seed", "--population", "--year", "--out", "--json", "--data", "--computation",
-         "--threshold", "--orgs", "--min-cell", "--timeout", "--counts", "--method", "--records", "--parties",
-         "--network", "--latency-ms", "--runs", "--help", "-h", "--bogus"]
+         "--threshold", "--orgs", "--min-cell", "--timeout", "--counts", "--published", "--method", "--records",
+         "--parties", "--network", "--latency-ms", "--runs", "--help", "-h", "--bogus"]
 COMMANDS = ["generate", "computations", "run", "mse", "timeline", "timeline protocol", "timeline project",
             "bogus", ""]
 
@@ -423,9 +423,8 @@ def test_run_edge_arguments_give_a_clear_error(small_data, tmp_path, extra):
     code, err = _run_cli(argv)
     assert time.monotonic() - t0 < 45, f"{extra} took too long (a hang?)"
     assert "Traceback" not in err
-    if extra == ["--min-cell", "-5"]:  # harmless: no cell is small
-        assert code == 0, err
-        return
+    if extra == ["--min-cell", "-5"]:  # was accepted silently before (issue 16)
+        assert err == "error: min_cell must be a whole number of 0 or more, not -5\n"
     assert code == 2, (extra, code, err)  # NaN/inf timeouts and repeated organisations were accepted before
     assert err.startswith("error:") or "usage:" in err, err
 

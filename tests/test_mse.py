@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import time
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ from sandbox.mse import (
     analyse,
     best_subset_fit,
     load_counts_csv,
+    published,
     select_model,
     suppress_small_cells,
 )
@@ -26,8 +26,7 @@ from sandbox.mse.cli import register
 from sandbox.mse.models import poisson_two_sided_p
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = Path(str(files("sandbox.mse") / "data"))  # the tables shipped in the package
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="bundled MSE data sets not present")
+DATA = REPO / "sandbox" / "mse" / "data"  # the shipped tables (sandbox.mse.published reads them)
 
 # SparseMSE 2.0.1 on UKdat (Chan, Silverman & Vincent 2021).
 UK_MAIN = 12_214.0
@@ -48,9 +47,59 @@ def write_csv(tmp_path: Path, text: str, name: str = "counts.csv") -> Path:
 
 @pytest.fixture(scope="module")
 def uk() -> CaptureTable:
-    if not DATA.is_dir():
-        pytest.skip("bundled MSE data sets not present")
-    return load_counts_csv(DATA / "UKdat.csv")
+    return published.load_table("UKdat")
+
+
+# ------------------------------------------------------------ shipped tables
+SHIPPED = {  # name: (lists, people observed), from the tables' documentation (sandbox/mse/data/README.md)
+    "Ned": (("I", "K", "O", "P", "R", "Z"), 8234),
+    "Ned_5": (("IO", "K", "P", "R", "Z"), 8234),
+    "NewOrl": (tuple("ABCDEFGH"), 185),
+    "NewOrl_5": (("A", "BEFG", "C", "D", "H"), 185),
+    "simdat": (("R1", "R2", "R3", "R4"), 1043),
+    "UKdat": (("LA", "NG", "PF", "GO", "GP", "NCA"), 2744),
+    "Western": (tuple("ABCDE"), 345),
+}
+
+
+def test_published_names_are_the_shipped_tables():
+    assert published.names() == ["Ned", "Ned_5", "NewOrl", "NewOrl_5", "simdat", "UKdat", "Western"]
+    assert set(published.DESCRIPTIONS) == set(SHIPPED)
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_published_table_loads_with_its_lists_and_total(name):
+    lists, observed = SHIPPED[name]
+    data = published.load_table(name)
+    assert data.lists == lists
+    assert data.observed == observed
+
+
+def test_simdat_is_one_row_per_person_with_covariates():
+    frame = published.load("simdat")
+    assert list(frame.columns) == ["R1", "R2", "R3", "R4", "X1", "X2", "X3", "X4", "Y"]
+    assert len(frame) == 1043
+    data = published.load_table("simdat")
+    only_r1 = ((frame[["R1", "R2", "R3", "R4"]] == "1").sum(axis=1) == 1) & (frame["R1"] == "1")
+    assert data.to_frame().set_index(["R1", "R2", "R3", "R4"])["count"][(1, 0, 0, 0)] == int(only_r1.sum())
+
+
+@pytest.mark.parametrize("name", ["nope", "UKdat.csv", "../shared/data/mse/UKdat", ""])
+def test_unknown_published_name_names_the_known_tables(name):
+    with pytest.raises(MSEError, match=r"no published table named .*shipped tables are Ned, Ned_5, .*Western"):
+        published.load_table(name)
+
+
+def test_every_data_file_is_package_data():
+    """pyproject's package-data globs cover every file in sandbox/mse/data (so a wheel carries them)."""
+    import fnmatch
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())
+    globs = config["tool"]["setuptools"]["package-data"]["sandbox.mse"]
+    files = sorted(f"data/{p.name}" for p in DATA.iterdir())
+    assert len(files) == 8  # seven tables and their README
+    assert [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)] == []
 
 
 # ------------------------------------------------------------ UK reproduction
@@ -108,11 +157,10 @@ def test_poisson_p_value_is_two_sided_minimum():
 
 
 # ------------------------------------------------------------ AIC / BIC
-@needs_data
-@pytest.mark.parametrize("name", ["Western.csv", "Ned_5.csv"])
+@pytest.mark.parametrize("name", ["Western", "Ned_5"])
 @pytest.mark.parametrize("criterion", ["aic", "bic"])
 def test_aic_bic_five_lists_hierarchical(name, criterion):
-    data = load_counts_csv(DATA / name)
+    data = published.load_table(name)
     fit = best_subset_fit(data, criterion)
     assert fit.estimate > data.observed
     overlaps = data.pair_overlaps()
@@ -259,7 +307,6 @@ def run_cli(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-@needs_data
 def test_cli_json_keys(capsys):
     args = run_cli(["mse", "--counts", str(DATA / "UKdat.csv"), "--method", "stepwise", "--json"])
     assert args.func(args) == 0
@@ -272,13 +319,12 @@ def test_cli_json_keys(capsys):
     assert out["method"] == "stepwise"
 
 
-@needs_data
 def test_cli_bootstrap_gives_interval(capsys):
     args = run_cli(
         [
             "mse",
-            "--counts",
-            str(DATA / "Western.csv"),
+            "--published",
+            "Western",
             "--method",
             "main",
             "--bootstrap",
@@ -300,7 +346,29 @@ def test_cli_error_exit_code(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("error: ")
 
 
-@needs_data
+def test_cli_published_table_by_name(capsys):
+    args = run_cli(["mse", "--published", "UKdat", "--method", "main", "--json"])
+    assert args.func(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["observed"] == 2744
+    assert out["estimate"] == pytest.approx(UK_MAIN, rel=0.005)
+
+
+@pytest.mark.parametrize("name", ["UK2013", ""])
+def test_cli_unknown_published_table_is_a_clear_error(capsys, name):
+    args = run_cli(["mse", "--published", name, "--json"])
+    assert args.func(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: no published table named {name!r}") and "UKdat" in err
+
+
+def test_cli_counts_and_published_exclude_each_other(capsys):
+    with pytest.raises(SystemExit) as info:
+        run_cli(["mse", "--published", "UKdat", "--counts", str(DATA / "UKdat.csv")])
+    assert info.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
 def test_cli_module_entry_point():
     completed = subprocess.run(
         [

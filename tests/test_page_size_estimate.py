@@ -10,7 +10,6 @@ from streamlit.testing.v1 import AppTest
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = REPO / "sandbox" / "app_pages" / "size_estimate.py"
-DATA = REPO.parent / "shared" / "data" / "mse"
 
 
 def number(text: str) -> float:
@@ -22,12 +21,14 @@ def metric(at: AppTest, label_start: str):
     return next(m for m in at.metric if m.label.startswith(label_start))
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="bundled MSE data sets not present")
 def test_bundled_uk_dataset_shows_stepwise_estimate():
     at = AppTest.from_file(str(PAGE), default_timeout=60).run()
     assert not at.exception
+    assert at.radio(key="mse_source").options == ["Published example", "Upload a CSV"]
+    assert at.selectbox(key="mse_dataset").value == "UKdat"  # the default: the README's reproduction
+    assert "UKdat - UK 2013, six lists, 2,744 people observed" in at.selectbox(key="mse_dataset").options
     at.radio(key="mse_source").set_value("Published example")
-    at.selectbox(key="mse_dataset").set_value("UKdat.csv").run()
+    at.selectbox(key="mse_dataset").set_value("UKdat").run()
     assert not at.exception
     charts = at.get("plotly_chart")
     assert len(charts) >= 2
@@ -74,13 +75,44 @@ def test_estimate_that_does_not_exist_shows_error_not_traceback():
     assert any("does not exist" in e.value for e in at.error)
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="bundled MSE data sets not present")
 def test_bootstrap_button_adds_intervals():
     at = AppTest.from_file(str(PAGE), default_timeout=60).run()
-    at.selectbox(key="mse_dataset").set_value("Western.csv").run()
+    at.selectbox(key="mse_dataset").set_value("Western").run()
     assert metric(at, "Best AIC")  # five lists: AIC/BIC offered
     at.number_input(key="mse_n_boot").set_value(30)
     at.button(key="mse_bootstrap_run").click().run()
     assert not at.exception
     assert "95%" in metric(at, "Stepwise").proto.delta
     assert "95%" in metric(at, "Main effects").proto.delta
+
+
+@pytest.mark.parametrize("name", ["Ned", "NewOrl", "simdat"])
+def test_other_published_examples_give_estimates(name):
+    at = AppTest.from_file(str(PAGE), default_timeout=120).run()
+    at.selectbox(key="mse_dataset").set_value(name).run()
+    assert not at.exception and not at.error
+    observed = {"Ned": 8_234, "NewOrl": 185, "simdat": 1_043}[name]
+    assert f"**Observed:** {observed:,} people" in " ".join(m.value for m in at.markdown)
+    assert number(metric(at, "Stepwise").value) > observed
+    assert len(at.get("plotly_chart")) >= 3
+
+
+def test_uploaded_csv_gives_estimates():
+    at = AppTest.from_file(str(PAGE), default_timeout=60).run()
+    at.radio(key="mse_source").set_value("Upload a CSV").run()
+    assert any("Upload a file" in i.value for i in at.info)
+    text = "A,B,C,count\n1,0,0,120\n0,1,0,80\n0,0,1,40\n1,1,0,20\n1,0,1,9\n0,1,1,5\n1,1,1,2\n"
+    at.file_uploader(key="mse_upload").upload("three.csv", text.encode(), "text/csv")
+    at.run()
+    assert not at.exception and not at.error
+    assert number(metric(at, "Main effects").value) > 276  # 276 people observed
+    assert len(at.get("plotly_chart")) >= 3
+
+
+def test_uploaded_csv_with_a_bad_cell_names_file_line_and_column():
+    at = AppTest.from_file(str(PAGE), default_timeout=60).run()
+    at.radio(key="mse_source").set_value("Upload a CSV").run()
+    at.file_uploader(key="mse_upload").upload("bad.csv", b"A,B,count\n1,0,5\n1,2,3\n", "text/csv")
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Cannot estimate: bad.csv, line 3, column 'B': expected 0 or 1, got '2'"]

@@ -136,6 +136,26 @@ def test_invalid_threshold_and_too_few_parties(scenario, small_data):
         run_mpc(scenario, small_data, "counts-by-form", orgs=scenario.org_ids[:2])
 
 
+@pytest.mark.parametrize("bad", [-1, -0.5, 1.5, float("nan"), float("inf"), True, "5", None])
+def test_min_cell_must_be_a_whole_number_of_0_or_more(scenario, small_data, bad):
+    orgs = scenario.org_ids[:3]
+    message = f"min_cell must be a whole number of 0 or more, not {bad!r}"
+    with pytest.raises(MPCError) as plain:
+        run_plain(scenario, small_data, "counts-by-form", params={"min_cell": bad}, orgs=orgs)
+    assert str(plain.value) == message
+    with pytest.raises(MPCError) as mpc:  # refused before any party process starts
+        run_mpc(scenario, small_data, "counts-by-form", params={"min_cell": bad}, orgs=orgs, timeout=5)
+    assert str(mpc.value) == message
+
+
+def test_min_cell_as_a_whole_float_counts_as_that_number(scenario, small_data):
+    orgs = scenario.org_ids[:3]
+    plain = run_plain(scenario, small_data, "counts-by-form", params={"min_cell": 0}, orgs=orgs)["revealed"]
+    cut = sorted(plain.values())[1] + 1  # at least two cells fall below
+    as_float = run_plain(scenario, small_data, "counts-by-form", params={"min_cell": float(cut)}, orgs=orgs)
+    assert [c for c, v in as_float["revealed"].items() if v is None] == [c for c, v in plain.items() if 0 < v < cut]
+
+
 def test_wrong_columns_give_a_clear_error_naming_the_file(scenario, small_data):
     df = pd.read_csv(small_data / "kmar.csv", dtype=str).drop(columns=["form"])
     df.to_csv(small_data / "kmar.csv", index=False)

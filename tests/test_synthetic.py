@@ -278,6 +278,9 @@ def _write_variant(tmp_path, change) -> str:
         (lambda r: r["generator"]["female_share"]["by_form"].update(sexual=2), "generator.female_share.by_form.sexual",
          "less than or equal to 1"),
         (lambda r: r["organisations"][2].update(fields=["region", "shoe_size"]), "organisations.2", "shoe_size"),
+        (lambda r: r["disclosure"].update(min_cell=-1), "disclosure.min_cell", "greater than or equal to 0"),
+        (lambda r: r["disclosure"].update(min_cell=2.5), "disclosure.min_cell", "valid integer"),
+        (lambda r: r["disclosure"].update(min_cell=True), "disclosure.min_cell", "valid integer"),
     ],
 )
 def test_bad_scenarios_give_one_clear_error_naming_file_and_field(tmp_path, change, field, words):

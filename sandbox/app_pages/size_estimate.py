@@ -7,7 +7,6 @@ calls it and shows the results.  Every widget key starts with ``mse_``.
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,24 +17,15 @@ from sandbox.mse import (
     MSEError,
     analyse,
     available_methods,
-    load_counts_csv,
+    published,
     suppress_small_cells,
     table_from_frame,
 )
 from sandbox.mse.charts import estimates_figure, method_label, suppression_figure, upset_figure
 from sandbox.ui import what_it_means
 
-DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mse"
-DATASET_NOTES = {
-    "UKdat.csv": "UK 2013, six lists, 2,744 people observed",
-    "Ned.csv": "Netherlands 2010-2015, six lists, 8,234 observed",
-    "Ned_5.csv": "Netherlands 2010-2015, five lists (I and O merged)",
-    "NewOrl.csv": "Greater New Orleans, eight lists",
-    "NewOrl_5.csv": "Greater New Orleans, five lists",
-    "Western.csv": "A U.S. western site, five lists",
-}
 SOURCE_MPC, SOURCE_BUNDLED, SOURCE_UPLOAD = "Result of the MPC run", "Published example", "Upload a CSV"
-DEFAULT_DATASET = "UKdat.csv"
+DEFAULT_DATASET = "UKdat"
 MIN_CELL_RANGE = range(11)
 
 
@@ -66,32 +56,27 @@ def _key(table: CaptureTable) -> tuple[tuple[str, ...], tuple[int, ...]]:
     return table.lists, tuple(int(c) for c in table.counts)
 
 
-def bundled_files() -> list[str]:
-    """Names of the bundled CSV files, or an empty list if the folder is missing."""
-    return sorted(p.name for p in DATA_DIR.glob("*.csv")) if DATA_DIR.is_dir() else []
-
-
 def choose_table() -> tuple[CaptureTable | None, int | None]:
     """Input widgets; returns the table and the true population if known."""
     mpc = st.session_state.get("capture_patterns")
     if mpc is not None and not isinstance(mpc, dict):
         st.error("The MPC result in this session has an unexpected format; choose another source.")
         mpc = None
-    sources = ([SOURCE_MPC] if mpc else []) + ([SOURCE_BUNDLED] if bundled_files() else []) + [SOURCE_UPLOAD]
+    sources = ([SOURCE_MPC] if mpc else []) + [SOURCE_BUNDLED, SOURCE_UPLOAD]
     source = st.radio("Where do the counts come from?", sources, key="mse_source", horizontal=True)
     if source == SOURCE_MPC:
         table = CaptureTable.from_patterns(mpc.get("patterns", []), mpc.get("lists", []))
         return table, mpc.get("true_population")
     if source == SOURCE_BUNDLED:
-        files = bundled_files()
+        names = published.names()
         name = st.selectbox(
             "Published data set",
-            files,
+            names,
             key="mse_dataset",
-            index=files.index(DEFAULT_DATASET) if DEFAULT_DATASET in files else 0,
-            format_func=lambda f: f"{f} - {DATASET_NOTES.get(f, '')}",
+            index=names.index(DEFAULT_DATASET) if DEFAULT_DATASET in names else 0,
+            format_func=lambda n: f"{n} - {published.DESCRIPTIONS.get(n, '')}",
         )
-        return load_counts_csv(DATA_DIR / name), None
+        return published.load_table(name), None
     upload = st.file_uploader("CSV: one 0/1 column per list, then 'count'", type=["csv"], key="mse_upload")
     if upload is None:
         st.info("Upload a file to continue.")

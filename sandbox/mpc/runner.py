@@ -105,6 +105,14 @@ def free_ports(n: int) -> list[int]:
 def _params(scenario: Scenario, extra: dict[str, Any] | None) -> dict[str, Any]:
     params: dict[str, Any] = {"min_cell": scenario.disclosure.min_cell}
     params.update(extra or {})
+    min_cell = params["min_cell"]  # every run (MPC and oracle) passes here: one check for CLI, app and API
+    try:
+        whole = not isinstance(min_cell, bool | str) and min_cell == int(min_cell) >= 0
+    except (TypeError, ValueError, OverflowError):  # None, NaN, infinity, ...
+        whole = False
+    if not whole:
+        raise MPCError(f"min_cell must be a whole number of 0 or more, not {min_cell!r}")
+    params["min_cell"] = int(min_cell)
     return params
 
 

@@ -4,6 +4,7 @@ Pure Python (statsmodels, scipy, numpy, pandas); no Streamlit or MPyC here.
 See ``docs/mse.md`` for the method and the reproduction of SparseMSE figures.
 """
 
+from . import published
 from .analysis import MSEResult, analyse, available_methods, point_estimate, prepare_table
 from .bootstrap import BootstrapResult, bca_bootstrap
 from .models import (
@@ -37,6 +38,7 @@ __all__ = [
     "load_counts_csv",
     "point_estimate",
     "prepare_table",
+    "published",
     "select_model",
     "stepwise_fit",
     "suppress_small_cells",

@@ -1,4 +1,4 @@
-"""Command line: ``mpc-sandbox mse --counts FILE.csv [--method ...] --json``.
+"""Command line: ``mpc-sandbox mse (--counts FILE.csv | --published NAME) [--method ...] --json``.
 
 The lead's ``sandbox/cli.py`` calls :func:`register` on its sub-parsers;
 ``python -m sandbox.mse.cli ...`` runs the subcommand on its own.
@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from . import published
 from .analysis import MSEResult, analyse
 from .models import ALL_METHODS, DEFAULT_PTHRESH
 from .table import MSEError, load_counts_csv
@@ -27,7 +28,13 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="Multiple systems estimation from capture-pattern counts "
         "(CSV: one 0/1 column per list, then 'count').",
     )
-    parser.add_argument("--counts", required=True, metavar="FILE.csv", help="capture-pattern counts CSV")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--counts", metavar="FILE.csv", help="capture-pattern counts CSV")
+    source.add_argument(
+        "--published",
+        metavar="NAME",
+        help="a published table shipped with the sandbox: " + ", ".join(published.names()),
+    )
     parser.add_argument(
         "--method",
         choices=ALL_METHODS,
@@ -58,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def handle(args: argparse.Namespace) -> int:
     """Run the ``mse`` subcommand; return 0 on success, 2 on an MSE error."""
     try:
-        table = load_counts_csv(args.counts)
+        table = load_counts_csv(args.counts) if args.published is None else published.load_table(args.published)
         result = analyse(
             table, method=args.method, pthresh=args.pthresh, n_boot=args.bootstrap, seed=args.seed
         )
