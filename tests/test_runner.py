@@ -302,17 +302,21 @@ def test_a_party_of_another_run_is_refused(scenario, small_data, tmp_path):
         "belongs to another run" in errs[2][1], errs
 
 
-def test_check_runs_in_its_own_process_and_reports_own_counts(scenario, small_data):
-    """The plaintext check and each organisation's own slice come from the check process, not the caller."""
-    from sandbox.results import own_slices
+def test_check_runs_in_its_own_process_and_reports_own_counts(scenario, small_data, tmp_path):
+    """The plaintext check and each organisation's own slice come from the check process, not the caller.
+
+    The own slice (pandas, in the check process) must equal what each party actually secret-shared, as its
+    own transcript logs it (the party's own preparation code): two independent derivations.
+    """
+    from sandbox.mpc.transcript import read_transcript
 
     orgs = scenario.org_ids[:3]
-    r = run_mpc(scenario, small_data, "counts-by-form", orgs=orgs, params={"min_cell": 0})
+    r = run_mpc(scenario, small_data, "counts-by-form", orgs=orgs, params={"min_cell": 0}, out_dir=tmp_path)
     assert r.match and r.oracle == run_plain(scenario, small_data, "counts-by-form", orgs=orgs,
                                              params={"min_cell": 0})["revealed"]
-    expected = own_slices(small_data, orgs, "counts-by-form", {"min_cell": 0, "orgs": orgs})
-    got = {(org, cell): n for org, counts in r.own_counts.items() for cell, n in counts.items()}
-    assert got == {(row.organisation, row.cell): row.count for row in expected.itertuples()}
+    for org in orgs:
+        own = next(e for e in read_transcript(r.transcripts[org]) if e["event"] == "own_input")
+        assert r.own_counts[org] == dict(zip(own["cells"], own["values"], strict=True)), org
     unchecked = run_mpc(scenario, small_data, "counts-by-form", orgs=orgs, check=False)
     assert unchecked.match is None and unchecked.oracle is None and unchecked.own_counts is None
 
