@@ -59,6 +59,19 @@ def _cmd_computations(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_query(path: str) -> Any:
+    """The JSON of a --query file; CLIError for a missing or unreadable file or invalid JSON."""
+    file = Path(path)
+    if not file.is_file():
+        raise CLIError(f"--query {path}: file not found")
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CLIError(f"--query {path}: cannot read the file ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise CLIError(f"--query {path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from sandbox.mpc.runner import run_mpc
     from sandbox.scenario import load_scenario
@@ -68,7 +81,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise CLIError(f"--data {args.data}: not a folder (make one with `mpc-sandbox generate`)")
     orgs = args.orgs.split(",") if args.orgs else None
     params = {"min_cell": args.min_cell} if args.min_cell is not None else None
-    result = run_mpc(scenario, args.data, args.computation, threshold=args.threshold, orgs=orgs,
+    computation = args.computation
+    if args.query is not None:  # a designed query; its own min_cell wins over --min-cell (the runner)
+        computation = "designed-query"
+        params = {**(params or {}), "query": _read_query(args.query)}
+    result = run_mpc(scenario, args.data, computation, threshold=args.threshold, orgs=orgs,
                      params=params, out_dir=args.out, timeout=args.timeout, wire_log=args.wire_log)
     if args.json:
         _print_json(result.to_json())
@@ -103,7 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a computation with one real MPyC process per organisation")
     r.add_argument("--scenario", default="nl-baseline")
     r.add_argument("--data", required=True, help="folder with one CSV per organisation")
-    r.add_argument("--computation", required=True)
+    what = r.add_mutually_exclusive_group(required=True)
+    what.add_argument("--computation", help="a computation of the catalogue (`mpc-sandbox computations`)")
+    what.add_argument("--query", metavar="FILE.json",
+                      help='a designed query: {"group_by": [...], "where": {...}, "measure": ..., "min_cell": n}')
     r.add_argument("--threshold", type=int, default=None, help="Shamir threshold t (default (m-1)//2)")
     r.add_argument("--orgs", default=None, help="comma-separated subset of organisations (default: all)")
     r.add_argument("--min-cell", type=int, default=None, help="small-cell threshold (default from scenario)")

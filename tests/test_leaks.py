@@ -29,7 +29,8 @@ from sandbox.mpc.transcript import read_transcript
 ROOT = Path(__file__).resolve().parents[1]
 KEY_BITS_THRESHOLD = 2**40  # vectors of integers this large are linkage keys, not counts
 PARAMS = {"query-approval": {"region": "amsterdam", "exclude_nationality": None,
-                             "differs_from": {"region": "rotterdam", "exclude_nationality": None}}}
+                             "differs_from": {"region": "rotterdam", "exclude_nationality": None}},
+          "designed-query": {"query": {"group_by": ["form", "sex"], "where": {"region": ["amsterdam"]}}}}
 
 
 def _own_inputs(events: list[dict]) -> dict[str, list[int]]:

@@ -153,6 +153,10 @@ def input_cells(name: str, label: str, n: int, params: dict[str, Any]) -> list[s
     The party writes them next to every own input and every share it logs, so that the Party views and
     the ledger show each value under its own name.
     """
+    if name == "designed-query":
+        cells = _compiled(params).input_cells(label)
+        if len(cells) == n:
+            return cells
     if label == "difference":
         return ["records in exactly one of the two queries"][:n]
     if label in ("counts", "noise"):
@@ -279,6 +283,39 @@ _register(Computation(
     protocol="approval_bit",
     cells=lambda p: ["approved"],
     local_inputs=lambda df, p: {"difference": [int(_difference_mask(df, p).sum())]},
+    needs_columns=("form",),
+))
+
+
+# --------------------------------------------------------------------------- designed query (issue 19)
+# A query designed by the participants (sandbox/mpc/query.py): params {"query": {...}}. The runner
+# validates it before anything starts; here a bad query is a ComputationError (the party reports it).
+
+
+def _compiled(params: dict[str, Any]):
+    from sandbox.mpc.query import QueryError, compile_query
+
+    try:
+        return compile_query(params.get("query"))
+    except QueryError as exc:
+        raise ComputationError(f"designed query: {exc}") from None
+
+
+def _designed_reveals() -> str:
+    from sandbox.mpc.query import GENERIC_REVEALS
+
+    return GENERIC_REVEALS
+
+
+_register(Computation(
+    name="designed-query",
+    title="A designed query: a measure per cell of up to two fields, with filters",
+    summary=("Counts (or the sum or mean of age) per cell of one or two fields of the record schema, "
+             "among the registrations passing the filters, added up over all organisations."),
+    reveals=_designed_reveals(),
+    protocol="designed_query",
+    cells=lambda p: _compiled(p).cells,
+    local_inputs=lambda df, p: _compiled(p).local_inputs(df),
     needs_columns=("form",),
 ))
 

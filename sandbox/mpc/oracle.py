@@ -26,6 +26,8 @@ Semantics (what the parties compute):
   region (whole field; no region: every record; no region column: no record) and its `nationality` field
   is not the excluded code (whole field; no nationality column: nothing is excluded). Noise parameters are
   ignored: the oracle gives the exact counts (the runner accounts for the parties' noise itself).
+* designed-query (params["query"], checked by the runner): see the section below; written from the
+  query format in README.md, not from `sandbox.mpc.query`.
 * Linkage computations: a person is a distinct `person_key`; its lists are the organisations whose files
   hold that key (bit j of the capture pattern = j-th organisation of the run).
 """
@@ -54,7 +56,8 @@ AGE_QUANTILES = (("q1", 1, 4), ("median", 1, 2), ("q3", 3, 4))  # lower quantile
 # The aggregate computations: one count per cell, added up over the organisations.
 AGGREGATES = ("counts-by-form", "crosstab-form-sector", "crosstab-nationality-form", "crosstab-region-form",
               "count-filtered")
-COMPUTATIONS = (*AGGREGATES, "age-statistics", "capture-patterns", "mo-cooccurrence", "query-approval")
+COMPUTATIONS = (*AGGREGATES, "age-statistics", "capture-patterns", "mo-cooccurrence", "query-approval",
+                "designed-query")
 
 _ORG = "__org"  # columns the oracle adds to the pooled frame (names no CSV uses)
 _REC = "__rec"
@@ -274,6 +277,105 @@ def _query_approval(pooled: pd.DataFrame, params: dict[str, Any]) -> dict[str, A
     return {"revealed": {"approved": 1 if d >= max(_min_cell(params), 1) else 0}, "suppressed": []}
 
 
+# ------------------------------------------------------------------------------------ designed query
+# Each field: (column, code list, multi-valued, how a raw value becomes a code). Derived fields: "minor"
+# from age (below 18; no age: no value), "dutch" and "nationality_group" from the ISO nationality code.
+
+def _minor_code(text: str) -> str:
+    text = text.strip()
+    return ("minor" if int(text) < MINOR_BELOW else "adult") if text.isdigit() else ""
+
+
+_QUERY_FIELDS: dict[str, tuple[str, tuple[str, ...], bool, Any]] = {
+    "form": ("form", vocab.FORMS, True, None),
+    "sex": ("sex", vocab.SEXES, False, None),
+    "minor": ("age", ("minor", "adult"), False, _minor_code),
+    "dutch": ("nationality", ("dutch", "non_dutch"), False,
+              lambda v: "" if not v.strip() else ("dutch" if v.strip().upper() == "NL" else "non_dutch")),
+    "nationality_group": ("nationality", vocab.NATIONALITY_GROUPS, False, vocab.nationality_group),
+    "region": ("region", vocab.REGIONS, False, None),
+    "sector": ("sector", vocab.SECTORS, False, None),
+    "recruitment": ("recruitment", vocab.RECRUITMENT_METHODS, False, None),
+    "means_of_control": ("means_of_control", vocab.MEANS_OF_CONTROL, True, None),
+    "ilo_indicators": ("ilo_indicators", vocab.ILO_INDICATORS, True, None),
+    "residence_status": ("residence_status", vocab.RESIDENCE_STATUSES, False, None),
+    "trafficker_relation": ("trafficker_relation", vocab.TRAFFICKER_RELATIONS, False, None),
+}
+
+
+def _field_long(pooled: pd.DataFrame, name: str) -> pd.DataFrame:
+    """One row per (record, distinct known code of field `name`): columns _REC, value."""
+    if name not in _QUERY_FIELDS:
+        raise OracleError(f"designed-query: the oracle knows no field {name!r}")
+    column, codes, multi, mapping = _QUERY_FIELDS[name]
+    if column not in pooled.columns:
+        return pd.DataFrame({_REC: pd.Series(dtype=int), "value": pd.Series(dtype=str)})
+    raw = pooled[column].fillna("").astype(str)
+    value = raw.str.split(SEP) if multi else raw
+    long = pd.DataFrame({_REC: pooled[_REC], "value": value}).explode("value")
+    long["value"] = long["value"].fillna("")
+    if mapping is not None:
+        long["value"] = long["value"].map(mapping)
+    return long[long["value"].isin(codes)].drop_duplicates()
+
+
+def _designed_query(pooled: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
+    query = params.get("query")
+    if not isinstance(query, dict) or not query.get("group_by"):
+        raise OracleError("designed-query needs params['query'] with a group_by")
+    where = query.get("where") or {}
+    measure = query.get("measure", "count")
+    kind, of = (measure, None) if isinstance(measure, str) else next(iter(measure.items()))
+    min_cell = _min_cell(params)
+
+    kept = pooled
+    for name, allowed in where.items():
+        long = _field_long(pooled, name)
+        kept = kept[kept[_REC].isin(long.loc[long["value"].isin(allowed), _REC])]
+    if kind != "count":
+        if of != "age":
+            raise OracleError(f"designed-query: cannot take the {kind} of {of!r}")
+        text = kept["age"].str.strip() if "age" in kept.columns else pd.Series("", index=kept.index)
+        kept = kept[text.str.fullmatch(r"[0-9]+")].assign(__age=lambda d: d["age"].astype(int))
+    else:
+        kept = kept.assign(__age=0)
+
+    axes = []
+    for name in query["group_by"]:
+        codes = _QUERY_FIELDS[name][1]
+        axes.append([c for c in codes if name not in where or c in where[name]])
+    if len(axes) == 1:
+        names = list(axes[0])
+    else:
+        names = [f"{a} × {b}" for a in axes[0] for b in axes[1]]
+
+    hits = kept[[_REC, "__age"]]
+    for k, name in enumerate(query["group_by"]):
+        long = _field_long(kept, name).rename(columns={"value": f"v{k}"})
+        hits = hits.merge(long, on=_REC)
+    if len(axes) == 1:
+        hits = hits.assign(cell=hits["v0"])
+    else:
+        hits = hits.assign(cell=hits["v0"] + " × " + hits["v1"])
+    table = hits.groupby("cell")["__age"].agg(["size", "sum"]).reindex(names, fill_value=0)
+
+    revealed: dict[str, Any] = {}
+    suppressed, empty = [], []
+    for cell, row in table.iterrows():
+        n, total = int(row["size"]), int(row["sum"])
+        if _small(n, min_cell):
+            suppressed.append(cell)
+        elif kind == "count":
+            revealed[cell] = n
+        elif kind == "sum":
+            revealed[cell] = total
+        elif n == 0:
+            empty.append(cell)
+        else:
+            revealed[cell] = total / n
+    return {"revealed": revealed, "suppressed": suppressed, "empty": empty}
+
+
 # ----------------------------------------------------------------------------------------- public API
 
 
@@ -295,6 +397,8 @@ def _evaluate(frames: dict[str, pd.DataFrame], computation: str,
         return _aggregate(pooled, orgs, computation, params)
     if computation == "age-statistics":
         return _age_statistics(pooled, params), None
+    if computation == "designed-query":
+        return _designed_query(pooled, params), None
     if computation in ("capture-patterns", "mo-cooccurrence"):
         lacking = [o for o in orgs if "person_key" not in frames[o].columns]
         if lacking:

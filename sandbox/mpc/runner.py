@@ -66,6 +66,9 @@ class RunResult:
     # noisy runs only: the sum of every party's secret noise share per cell, read from all transcripts
     # (a facilitator-only check, as the oracle is: no party can compute it)
     noise: dict[str, int] | None = None
+    # designed-query with a mean only: cells without records (no mean exists; absent from revealed)
+    empty: list[Any] | None = None
+    oracle_empty: list[Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -116,6 +119,26 @@ def _params(scenario: Scenario, extra: dict[str, Any] | None) -> dict[str, Any]:
     return params
 
 
+def _designed_params(computation: str, params: dict[str, Any] | None) -> dict[str, Any] | None:
+    """designed-query: check the query before anything starts (MPCError naming the problem), normalise
+    it, and take its min_cell (if it has one) over any other."""
+    if computation != "designed-query":
+        return params
+    from sandbox.mpc.query import QueryError, parse_query
+
+    params = dict(params or {})
+    if "query" not in params:
+        raise MPCError("designed-query needs a query: params {'query': {'group_by': [...], ...}}")
+    try:
+        query = parse_query(params["query"])
+    except QueryError as exc:
+        raise MPCError(f"designed query: {exc}") from None
+    params["query"] = query.to_json()
+    if query.min_cell is not None:
+        params["min_cell"] = query.min_cell
+    return params
+
+
 def _org_csv(data_dir: Path, org: str) -> Path:
     path = data_dir / f"{org}.csv"
     if not path.is_file():
@@ -133,7 +156,7 @@ def run_plain(
     orgs = orgs or scenario.org_ids
     for o in orgs:
         _org_csv(Path(data_dir), o)  # a missing file: MPCError naming the organisation
-    p = _params(scenario, params)
+    p = _params(scenario, _designed_params(computation, params))
     p["orgs"] = orgs
     return compute({"computation": computation, "data_dir": str(data_dir), "orgs": orgs, "params": p})
 
@@ -249,8 +272,8 @@ def run_mpc(
         raise MPCError("wire_log needs an out_dir to write the payload logs to")
     m = len(orgs)
     t = _validate_threshold(m, threshold)
+    p = _params(scenario, _designed_params(computation, params))
     csvs = [_org_csv(data_dir, o) for o in orgs]
-    p = _params(scenario, params)
     p["orgs"] = orgs
     if p.get("noise_epsilon") is not None:
         from sandbox.mpc.noise import NoiseError, check_epsilon
@@ -350,6 +373,7 @@ def run_mpc(
         threshold=t,
         revealed=first["revealed"],
         suppressed=first.get("suppressed", []),
+        empty=first.get("empty"),
         seconds=round(seconds, 3),
         bytes_sent={orgs[i]: sum(r["bytes_sent"].values()) for i, r in enumerate(results)},
         messages={orgs[i]: sum(r["messages_sent"].values()) for i, r in enumerate(results)},
@@ -364,10 +388,12 @@ def run_mpc(
         result.oracle = oracle["revealed"]
         result.oracle_suppressed = oracle.get("suppressed", [])
         result.own_counts = oracle.get("own_counts")
+        result.oracle_empty = oracle.get("empty")
         expected = result.oracle
         if result.noise is not None:  # opened = exact + the sum of the parties' secret noise shares
             expected = {c: None if v is None else v + result.noise[c] for c, v in result.oracle.items()}
-        result.match = values_match(result.revealed, expected) and result.suppressed == result.oracle_suppressed
+        result.match = (values_match(result.revealed, expected) and result.suppressed == result.oracle_suppressed
+                        and result.empty == result.oracle_empty)
     if keep:
         (out / "result.json").write_text(json.dumps(result.to_json(), indent=2), encoding="utf-8")
     return result

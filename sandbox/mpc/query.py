@@ -1,0 +1,324 @@
+"""Designed queries (issue 19): a small query model and its compiler (pure Python: no MPyC, no Streamlit).
+
+A query, as JSON (the file of ``mpc-sandbox run --query FILE.json``)::
+
+    {"group_by": ["form", "sex"],            # one or two fields (below)
+     "where": {"region": ["amsterdam"]},     # optional: {field: [allowed values]}
+     "measure": "count",                     # or {"sum": "age"} or {"mean": "age"}
+     "min_cell": 5}                          # optional: the small-cell threshold
+
+Fields (`FIELDS`), all from the record schema (`synthetic/schema.py`) and its code lists (`synthetic/vocab.py`):
+form, means_of_control and ilo_indicators are multi-valued (a record counts once in each of its values);
+``minor`` is derived from age ("minor" below 18, else "adult"; no age: no value); ``dutch`` and
+``nationality_group`` from nationality ("NL" is dutch, any other code non_dutch; the groups of
+`vocab.nationality_group`). A record without a value for a field (empty, or the column absent) counts in
+no cell of that field and passes no filter on it.
+
+Semantics:
+* filters: a record is kept when, for every filtered field, at least one of its values is allowed;
+* cells: one per value of the first group-by field ("<value>"), or per pair ("<a> × <b>", the first
+  field's values outer), in the code lists' order; a group-by field that is also filtered has only its
+  allowed values as cells;
+* measures: ``count`` = records per cell; ``{"sum": "age"}`` / ``{"mean": "age"}`` = sum / mean of the
+  age of the records in the cell that have an age;
+* small cells: a cell is opened only when its record count (for sum and mean: records with an age) is 0
+  or at least min_cell, decided inside MPC; otherwise it is absent from ``revealed`` and named in
+  ``suppressed``. A mean over 0 records does not exist: such cells are named in ``empty`` (and absent from
+  ``revealed``). The mean is computed after opening the cell's sum and count (both are revealed).
+
+`compile_query` raises `QueryError` (naming the field or value, and listing what is allowed) before
+anything is secret-shared; the runner calls it first, so the CLI and the app get the same message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from synthetic import vocab
+
+__all__ = ["FIELDS", "MAX_CELLS", "MAX_GROUP_BY", "NUMERIC_FIELDS", "CompiledQuery", "Field", "Query",
+           "QueryError", "compile_query", "parse_query", "reveals_text"]
+
+MAX_GROUP_BY = 2
+MAX_CELLS = 200
+MINOR_BELOW = 18
+NUMERIC_FIELDS = ("age",)
+MEASURES = ("count", "sum", "mean")
+KEYS = ("group_by", "where", "measure", "min_cell")
+MEASURE_FORMS = '"count", {"sum": "age"}, {"mean": "age"}'
+SEP = vocab.MULTI_VALUE_SEPARATOR
+
+
+class QueryError(ValueError):
+    """A query is not valid; the message names the field or value and lists what is allowed."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    column: str
+    codes: tuple[str, ...]
+    multi: bool = False
+    derive: Callable[[str], str] | None = None  # raw value -> code ('' = no value)
+
+
+def _minor(age: str) -> str:
+    age = age.strip()
+    if not age.isdigit():
+        return ""
+    return "minor" if int(age) < MINOR_BELOW else "adult"
+
+
+def _dutch(nationality: str) -> str:
+    nationality = nationality.strip().upper()
+    if not nationality:
+        return ""
+    return "dutch" if nationality == "NL" else "non_dutch"
+
+
+FIELDS: dict[str, Field] = {f.name: f for f in (
+    Field("form", "form", vocab.FORMS, multi=True),
+    Field("sex", "sex", vocab.SEXES),
+    Field("minor", "age", ("minor", "adult"), derive=_minor),
+    Field("dutch", "nationality", ("dutch", "non_dutch"), derive=_dutch),
+    Field("nationality_group", "nationality", vocab.NATIONALITY_GROUPS, derive=vocab.nationality_group),
+    Field("region", "region", vocab.REGIONS),
+    Field("sector", "sector", vocab.SECTORS),
+    Field("recruitment", "recruitment", vocab.RECRUITMENT_METHODS),
+    Field("means_of_control", "means_of_control", vocab.MEANS_OF_CONTROL, multi=True),
+    Field("ilo_indicators", "ilo_indicators", vocab.ILO_INDICATORS, multi=True),
+    Field("residence_status", "residence_status", vocab.RESIDENCE_STATUSES),
+    Field("trafficker_relation", "trafficker_relation", vocab.TRAFFICKER_RELATIONS),
+)}
+
+
+@dataclass(frozen=True)
+class Query:
+    group_by: tuple[str, ...]
+    where: tuple[tuple[str, tuple[str, ...]], ...]  # (field, allowed values) in the order given
+    measure: str  # count | sum | mean
+    of: str | None  # the numeric field of sum / mean
+    min_cell: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"group_by": list(self.group_by), "where": {f: list(v) for f, v in self.where},
+                               "measure": self.measure if self.of is None else {self.measure: self.of}}
+        if self.min_cell is not None:
+            out["min_cell"] = self.min_cell
+        return out
+
+
+def _known_fields() -> str:
+    return ", ".join(FIELDS)
+
+
+def _field(name: Any, where: str) -> Field:
+    if not isinstance(name, str) or name not in FIELDS:
+        hint = " (age is numeric: use it in a measure, or group by 'minor')" if name in NUMERIC_FIELDS else ""
+        raise QueryError(f"{where}: unknown field {name!r}{hint}; known fields: {_known_fields()}")
+    return FIELDS[name]
+
+
+def parse_query(obj: Any) -> Query:
+    """Check a query given as JSON data and return it as a `Query`; QueryError says what is wrong."""
+    if isinstance(obj, Query):
+        return obj
+    if not isinstance(obj, dict):
+        raise QueryError(f"a query is a JSON object with keys {', '.join(KEYS)}, not {type(obj).__name__}")
+    extra = [k for k in obj if k not in KEYS]
+    if extra:
+        raise QueryError(f"unknown query key(s): {', '.join(map(repr, extra))}; known: {', '.join(KEYS)}")
+
+    group_by = obj.get("group_by")
+    if isinstance(group_by, str):
+        group_by = [group_by]
+    if not isinstance(group_by, list) or not group_by:
+        raise QueryError(f"group_by must be a list of 1 to {MAX_GROUP_BY} fields, not {group_by!r}; "
+                         f"known fields: {_known_fields()}")
+    if len(group_by) > MAX_GROUP_BY:
+        raise QueryError(f"group_by has {len(group_by)} fields ({', '.join(map(str, group_by))}); "
+                         f"at most {MAX_GROUP_BY} are allowed")
+    for name in group_by:
+        _field(name, "group_by")
+    if len(set(group_by)) != len(group_by):
+        raise QueryError(f"group_by names a field twice: {', '.join(group_by)}")
+
+    where_obj = obj.get("where") or {}
+    if not isinstance(where_obj, dict):
+        raise QueryError(f"where must be an object {{field: [allowed values]}}, not {where_obj!r}")
+    where = []
+    for name, values in where_obj.items():
+        f = _field(name, "where")
+        if isinstance(values, str):
+            values = [values]
+        if not isinstance(values, list) or not values:
+            raise QueryError(f"where {name!r}: give a non-empty list of allowed values; allowed: {', '.join(f.codes)}")
+        for v in values:
+            if v not in f.codes:
+                raise QueryError(f"where {name!r}: {v!r} is not in the code list of {name}; "
+                                 f"allowed: {', '.join(f.codes)}")
+        where.append((name, tuple(dict.fromkeys(values))))
+
+    measure_obj = obj.get("measure", "count")
+    if measure_obj == "count":
+        measure, of = "count", None
+    elif isinstance(measure_obj, dict) and len(measure_obj) == 1:
+        ((measure, of),) = measure_obj.items()
+        if measure not in ("sum", "mean"):
+            raise QueryError(f"unknown measure {measure!r}; known: {MEASURE_FORMS}")
+        if of not in NUMERIC_FIELDS:
+            if isinstance(of, str) and of in FIELDS:
+                raise QueryError(f"measure {measure}: {of!r} is not numeric "
+                                 f"(numeric fields: {', '.join(NUMERIC_FIELDS)})")
+            raise QueryError(f"measure {measure}: unknown field {of!r}; numeric fields: {', '.join(NUMERIC_FIELDS)}")
+    else:
+        raise QueryError(f"measure must be one of {MEASURE_FORMS}, not {measure_obj!r}")
+
+    min_cell = obj.get("min_cell")
+    if min_cell is not None and (isinstance(min_cell, bool) or not isinstance(min_cell, int) or min_cell < 0):
+        raise QueryError(f"min_cell must be a whole number of 0 or more, not {min_cell!r}")
+
+    query = Query(tuple(group_by), tuple(where), measure, of, min_cell)
+    n = len(_cell_names(query))
+    if n > MAX_CELLS:
+        sizes = " × ".join(f"{len(_axis(query, g))} ({g})" for g in query.group_by)
+        raise QueryError(f"the group-by has {n} cells ({sizes}); at most {MAX_CELLS} are allowed "
+                         "(filter a field, or group by fewer values)")
+    return query
+
+
+def _axis(query: Query, name: str) -> tuple[str, ...]:
+    """The cell values of group-by field `name`: its code list, or only the allowed values if filtered."""
+    allowed = dict(query.where).get(name)
+    codes = FIELDS[name].codes
+    return codes if allowed is None else tuple(c for c in codes if c in allowed)
+
+
+def _cell_names(query: Query) -> list[str]:
+    axes = [_axis(query, g) for g in query.group_by]
+    if len(axes) == 1:
+        return list(axes[0])
+    return [f"{a} × {b}" for a in axes[0] for b in axes[1]]
+
+
+def record_values(df: pd.DataFrame, name: str) -> list[set[str]]:
+    """Per record of `df`, the set of known codes of field `name` (empty set: no value)."""
+    f = FIELDS[name]
+    if f.column not in df.columns:
+        return [set() for _ in range(len(df))]
+    out = []
+    for raw in df[f.column].astype(str):
+        parts = raw.split(SEP) if f.multi else [raw]
+        codes = {f.derive(p) if f.derive else p for p in parts}
+        out.append({c for c in codes if c in f.codes})
+    return out
+
+
+def _ages(df: pd.DataFrame) -> list[int | None]:
+    if "age" not in df.columns:
+        return [None] * len(df)
+    return [int(a) if a.strip().isdigit() else None for a in df["age"].astype(str)]
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    query: Query
+    cells: list[str]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The names of the input vectors every party secret-shares."""
+        return ("counts",) if self.query.measure == "count" else ("counts", "age_sums")
+
+    def input_cells(self, label: str) -> list[str]:
+        if label == "counts" and self.query.measure != "count":
+            return [f"records with age: {c}" for c in self.cells]
+        if label == "age_sums":
+            return [f"sum of ages: {c}" for c in self.cells]
+        return list(self.cells)
+
+    def local_inputs(self, df: pd.DataFrame) -> dict[str, list[int]]:
+        """What ONE organisation prepares from its own records: its vector(s) per cell, in cell order."""
+        q = self.query
+        index = {c: k for k, c in enumerate(self.cells)}
+        keep = [True] * len(df)
+        for name, allowed in q.where:
+            keep = [k and bool(vals & set(allowed)) for k, vals in zip(keep, record_values(df, name), strict=True)]
+        groups = [record_values(df, g) for g in q.group_by]
+        ages = _ages(df) if q.measure != "count" else [0] * len(df)
+        counts, sums = [0] * len(self.cells), [0] * len(self.cells)
+        for r in range(len(df)):
+            if not keep[r] or ages[r] is None:
+                continue
+            if len(groups) == 1:
+                names = groups[0][r]
+            else:
+                names = {f"{a} × {b}" for a in groups[0][r] for b in groups[1][r]}
+            for name in names:
+                k = index.get(name)  # None: a value outside a filtered axis
+                if k is not None:
+                    counts[k] += 1
+                    sums[k] += ages[r]
+        return {"counts": counts} if q.measure == "count" else {"counts": counts, "age_sums": sums}
+
+
+def compile_query(obj: Any) -> CompiledQuery:
+    """Validate a query (JSON data or `Query`) and compile it for the designed-query protocol."""
+    query = parse_query(obj)
+    return CompiledQuery(query, _cell_names(query))
+
+
+def _describe_field(name: str) -> str:
+    f = FIELDS[name]
+    if name == "minor":
+        return "minor (age below 18 or not; records without an age count in neither)"
+    if name in ("dutch", "nationality_group"):
+        return f"{name} (derived from nationality)"
+    return f"{name} (multi-valued: a record counts once in each of its values)" if f.multi else name
+
+
+def reveals_text(obj: Any, min_cell: int | None = None) -> str:
+    """What answering the query reveals, in words, generated from the query itself."""
+    q = parse_query(obj)
+    threshold = q.min_cell if q.min_cell is not None else min_cell
+    cells = _cell_names(q)
+    measure = {"count": "the number of registrations",
+               "sum": f"the sum of {q.of} (of the registrations with a known {q.of})",
+               "mean": f"the mean {q.of} (of the registrations with a known {q.of})"}[q.measure]
+    parts = [f"For each of the {len(cells)} cells of {' × '.join(_describe_field(g) for g in q.group_by)}: "
+             f"{measure}, over all organisations' registrations together."]
+    if q.where:
+        filters = "; ".join(f"{name} is {' or '.join(v)}" for name, v in q.where)
+        parts.append(f"Only registrations where {filters} are counted (a record passes a filter when one "
+                     "of its values is allowed).")
+    counted = "records" if q.measure == "count" else f"records with a known {q.of}"
+    if threshold:
+        parts.append(f"Small-cell rule (decided inside MPC): a cell with 1 to {threshold - 1} {counted} is "
+                     "never opened; it is named as suppressed, which itself tells everyone that the cell has "
+                     f"between 1 and {threshold - 1} {counted}. Cells with 0 {counted} are not suppressed.")
+    else:
+        parts.append("No small-cell threshold: every cell is opened, however small (a count of 1 can point "
+                     "at one person).")
+    if q.measure == "mean":
+        parts.append(f"For a mean, the cell's sum of {q.of} and its number of {counted} are both opened and "
+                     "divided afterwards; a cell without records has no mean and is listed as empty.")
+    elif q.measure == "sum":
+        parts.append(f"For a sum, only the sum is opened (the number of {counted} stays hidden, but the "
+                     "suppression flag says whether it is below the threshold).")
+    parts.append("No organisation's own figures are revealed: they stay secret-shared (semi-honest parties, "
+                 "honest majority: no coalition of at most t parties learns more). The cells' values can "
+                 "still be combined with other answers (differencing).")
+    return " ".join(parts)
+
+
+GENERIC_REVEALS = (
+    "Depends on the query (generated from it: `sandbox.mpc.query.reveals_text`): for each cell of up to two "
+    "group-by fields, the total over all organisations of the measure (count of registrations, or sum or "
+    "mean of age: for a mean the sum and the number of records with an age are opened), among the "
+    "registrations passing the filters; and which cells were below the small-cell threshold (those are "
+    "never opened). No organisation's own figures are revealed (semi-honest, honest majority)."
+)
