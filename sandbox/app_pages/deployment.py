@@ -106,7 +106,8 @@ if mapping:
 
 # ----------------------------------------------------------------------------------- export
 st.subheader("4. Build the party bundles")
-chosen = st.multiselect("Computations", computations.names(), default=["counts-by-form"], key="dep_computations")
+chosen = st.multiselect("Computations", [n for n in computations.names() if not computations.get(n).needs_params],
+                        default=["counts-by-form"], key="dep_computations")
 mode = st.radio("Records in the bundles", ["this workshop's synthetic data", "none: each organisation adds its "
                 "own export (pilot)"], key="dep_data_mode")
 days = st.number_input("Certificate validity (days)", 1, 90, 14, key="dep_days")

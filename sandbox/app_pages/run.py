@@ -19,7 +19,7 @@ scenario = current_scenario()
 if scenario is None:
     st.stop()
 
-names = computations.names()
+names = [n for n in computations.names() if not computations.get(n).needs_params]
 default = names.index("counts-by-form") if "counts-by-form" in names else 0
 choice = st.selectbox("Computation", names, index=default, key="run_computation",
                       format_func=lambda n: f"{computations.get(n).title}  ({n})")

@@ -40,6 +40,7 @@ class Computation:
     local_inputs: Callable[[pd.DataFrame, dict[str, Any]], dict[str, list[int]]]
     needs_columns: tuple[str, ...] = field(default=())
     input_bits: int = 20  # every prepared input must lie in [0, 2^input_bits); the party checks this
+    needs_params: bool = False  # runs only with parameters of its own (a query): not in the Run page's list
 
 
 def _split(values: pd.Series) -> list[list[str]]:
@@ -270,6 +271,7 @@ _register(_aggregate(
 
 _register(Computation(
     name="query-approval",
+    needs_params=True,
     title="Query approval: does a new query differ enough from an approved one?",
     summary=("Decides inside MPC whether the records of a new query and of an earlier approved query "
              "differ by at least the small-cell threshold; opens only that yes/no bit."),
@@ -309,6 +311,7 @@ def _designed_reveals() -> str:
 
 _register(Computation(
     name="designed-query",
+    needs_params=True,
     title="A designed query: a measure per cell of up to two fields, with filters",
     summary=("Counts (or the sum or mean of age) per cell of one or two fields of the record schema, "
              "among the registrations passing the filters, added up over all organisations."),
