@@ -371,7 +371,10 @@ def test_no_foreign_key_on_the_wire_even_raw(computation, overlap_run, tmp_path,
     assert wires[viewer].stat().st_size > 100_000  # the payloads really are there
     assert keys_on_the_wire(wires[viewer], foreign) == set()
     # Broken variant: the same protocol with threshold 0 (what two organisations without a third party get):
-    # the "shares" are the values themselves, and the scan finds the other organisations' keys.
+    # the "shares" are the values themselves, and the scan finds the other organisations' keys. (Both
+    # computations share the join that carries the keys, so one broken run shows the scan can see them.)
+    if computation != "capture-patterns":
+        return
     monkeypatch.setattr(runner, "_validate_threshold", lambda m, t: 0)
     broken = run(tmp_path / "broken")
     assert len(keys_on_the_wire(broken[viewer], foreign)) > len(foreign) // 2

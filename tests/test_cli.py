@@ -18,8 +18,8 @@ def cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.mpc
-@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
-def test_generate_then_run_matches_for_seeds_1_to_5(tmp_path, seed):
+@pytest.mark.parametrize("seed", [1, 4])  # benchmarks/bench_oracle.py sweeps seeds 1-10 for every computation
+def test_generate_then_run_matches(tmp_path, seed):
     out = tmp_path / "data"
     gen = cli("generate", "--scenario", "nl-baseline", "--seed", str(seed), "--out", str(out))
     assert gen.returncode == 0, gen.stderr
