@@ -84,7 +84,7 @@ def test_simdat_is_one_row_per_person_with_covariates():
     assert data.to_frame().set_index(["R1", "R2", "R3", "R4"])["count"][(1, 0, 0, 0)] == int(only_r1.sum())
 
 
-@pytest.mark.parametrize("name", ["nope", "UKdat.csv", "../shared/data/mse/UKdat", ""])
+@pytest.mark.parametrize("name", ["nope", "UKdat.csv", "../elsewhere/UKdat", ""])
 def test_unknown_published_name_names_the_known_tables(name):
     with pytest.raises(MSEError, match=r"no published table named .*shipped tables are Ned, Ned_5, .*Western"):
         published.load_table(name)

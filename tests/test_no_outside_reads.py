@@ -1,4 +1,5 @@
-"""Nothing that used to read `../shared/data/mse` opens a path outside the repository any more.
+"""Nothing that used to read the published tables from a folder beside the repository opens a path
+outside the repository any more.
 
 A Python audit hook (`sys.addaudithook`) records every file and folder a fresh interpreter opens or lists
 while it runs those parts: the MSE loader on every shipped table, the Size estimate page through AppTest
