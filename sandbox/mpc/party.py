@@ -107,9 +107,10 @@ class PartyContext:
                                  cells=[f"record {k + 1}" for k in range(len(values))])
 
     def record_opened(self, label: str, values: Any, *, role: str = "result", cells: list[str] | None = None) -> None:
-        """Log a value opened to this party or received in the clear; `role` says what kind (see transcript)."""
-        if cells is None and isinstance(values, list) and len(values) == len(self.cells):
-            cells = self.cells
+        """Log a value opened to this party or received in the clear; `role` says what kind (see transcript).
+
+        `cells` names each value of a list (without it they are numbered 0, 1, ...): never guessed here.
+        """
         self.recorder.opened(label, values, role=role, cells=cells)
 
 

@@ -116,9 +116,9 @@ async def run(mpc, ctx):
         masks = list(range(1, 1 << m))
         values, flags = await overlap.open_counts(mpc, ctx, secfld, [counts[b] for b in masks],
                                                   bound=len(tags) + 1)
-    ctx.record_opened("small_cell_flags", flags, role="leak")
+    ctx.record_opened("small_cell_flags", flags, role="leak", cells=ctx.cells)
     shown = [None if f else v for f, v in zip(flags, values, strict=True)]
-    ctx.record_opened("capture_pattern_counts", shown)
+    ctx.record_opened("capture_pattern_counts", shown, cells=ctx.cells)
 
     def lists(mask: int) -> list[str]:
         return [org for j, org in enumerate(ctx.orgs) if mask >> j & 1]

@@ -62,8 +62,9 @@ async def run(mpc, ctx):
         cells = [table[a, b] for a in range(k) for b in range(a, k)]
     with ctx.phase("output"):
         values, flags = await overlap.open_counts(mpc, ctx, secfld, cells, bound=len(either) + 1)
-    ctx.record_opened("small_cell_flags", flags, role="leak")
-    ctx.record_opened("cooccurrence_counts", [None if f else v for f, v in zip(flags, values, strict=True)])
+    ctx.record_opened("small_cell_flags", flags, role="leak", cells=ctx.cells)
+    ctx.record_opened("cooccurrence_counts", [None if f else v for f, v in zip(flags, values, strict=True)],
+                      cells=ctx.cells)
     return {
         "revealed": {c: (None if f else v) for c, v, f in zip(ctx.cells, values, flags, strict=True)},
         "suppressed": [c for c, f in zip(ctx.cells, flags, strict=True) if f],

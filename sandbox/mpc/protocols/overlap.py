@@ -422,7 +422,7 @@ async def open_counts(mpc, ctx, secfld, counts: list[int], bound: int) -> tuple[
         mask_fld, mask_int = mask_fld + r_fld[j], mask_int + r_int[j]
     z = await mpc.output(as_secure(secfld, shares) + mask_fld)  # c + r as an integer, far below l
     ctx.record_opened("count + secret mask (to move counts to secure integers)", [int(v) for v in z.value.tolist()],
-                      role="masked")
+                      role="masked", cells=ctx.cells)  # open_counts always opens the computation's output cells
     z = np.array([int(v) % p for v in z.value.tolist()], dtype=object)
     c = secint.array(z) - mask_int  # a public value minus a secret one: no messages
     small = (c >= 1) * (c < ctx.min_cell)

@@ -52,8 +52,8 @@ async def run(mpc, ctx):
         values = await mpc.output(masked)
     flags = [int(f) for f in flags]
     values = [int(v) for v in values]
-    ctx.record_opened("small_cell_flags", flags, role="leak")
-    ctx.record_opened("totals", [None if f else v for f, v in zip(flags, values, strict=True)])
+    ctx.record_opened("small_cell_flags", flags, role="leak", cells=ctx.cells)
+    ctx.record_opened("totals", [None if f else v for f, v in zip(flags, values, strict=True)], cells=ctx.cells)
 
     cells = ctx.cells
     return {
