@@ -139,6 +139,33 @@ def _designed_params(computation: str, params: dict[str, Any] | None) -> dict[st
     return params
 
 
+def _covariate_params(computation: str, params: dict[str, Any], csvs: dict[str, Path]) -> None:
+    """capture-patterns-by: check the covariates before anything starts (MPCError naming the covariate and
+    the allowed ones, or the covariate whose column no organisation's file has) and store them as a list."""
+    if computation != "capture-patterns-by":
+        return
+    import pandas as pd
+
+    from sandbox.mpc.computations import ComputationError
+    from sandbox.mpc.overlap_catalogue import COVARIATES, covariates_of, missing_covariate_columns
+
+    try:
+        covariates = covariates_of({**params, "orgs": list(csvs)})
+    except ComputationError as exc:
+        raise MPCError(str(exc)) from None
+    columns = {}
+    for org, path in csvs.items():
+        try:
+            columns[org] = [str(c) for c in pd.read_csv(path, nrows=0, dtype=str).columns]
+        except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise MPCError(f"{path.name}: not a readable CSV file ({exc})", org=org) from None
+    nobody = missing_covariate_columns(covariates, columns)
+    if nobody:
+        raise MPCError(f"covariate(s) {', '.join(nobody)}: no organisation of this run has the column "
+                       f"{', '.join(COVARIATES[c] for c in nobody)} in its file ({', '.join(csvs)})")
+    params["covariates"] = covariates
+
+
 def _org_csv(data_dir: Path, org: str) -> Path:
     path = data_dir / f"{org}.csv"
     if not path.is_file():
@@ -158,6 +185,7 @@ def run_plain(
         _org_csv(Path(data_dir), o)  # a missing file: MPCError naming the organisation
     p = _params(scenario, _designed_params(computation, params))
     p["orgs"] = orgs
+    _covariate_params(computation, p, {o: _org_csv(Path(data_dir), o) for o in orgs})
     return compute({"computation": computation, "data_dir": str(data_dir), "orgs": orgs, "params": p})
 
 
@@ -275,6 +303,7 @@ def run_mpc(
     p = _params(scenario, _designed_params(computation, params))
     csvs = [_org_csv(data_dir, o) for o in orgs]
     p["orgs"] = orgs
+    _covariate_params(computation, p, dict(zip(orgs, csvs, strict=True)))
     if p.get("noise_epsilon") is not None:
         from sandbox.mpc.noise import NoiseError, check_epsilon
 
