@@ -35,21 +35,32 @@ threshold = col1.selectbox("Collusion threshold t (a coalition of t learns nothi
 min_cell = col2.number_input("Small-cell threshold (cells below are suppressed inside MPC)", 0, 1000,
                              value=scenario.disclosure.min_cell, key="run_min_cell")
 
+extra = {}
+if choice == "capture-patterns-by":  # the covariates a person's levels are taken from (first organisation wins)
+    from sandbox.mpc.overlap_catalogue import COVARIATES, DEFAULT_COVARIATES
+
+    extra["covariates"] = st.multiselect("Covariates (levels per person, decided inside MPC)", list(COVARIATES),
+                                         default=list(DEFAULT_COVARIATES), key="run_covariates")
+
 manager = job_manager()
 seed = int(st.session_state.get("seed", 1))
 
 
 def start_job() -> None:
     scn, chosen, t, mc, comp_name = scenario, list(orgs), int(threshold), int(min_cell), choice
+    params = {"min_cell": mc, **extra}
 
     def work(job):
         job.message, job.progress = "preparing synthetic data", 0.05
         folder = ensure_dataset(scn, seed=seed, isolate=True)  # not in this web server (see datasets.py)
         job.message, job.progress = f"{len(chosen)} parties computing over TCP", 0.3
-        result = run_mpc(scn, folder, comp_name, orgs=chosen, threshold=t, params={"min_cell": mc},
+        result = run_mpc(scn, folder, comp_name, orgs=chosen, threshold=t, params=params,
                          cancel=job.cancel, timeout=180, nice=19)
-        return {"run": result.to_json(), "data_dir": str(folder), "params": {"min_cell": mc}}
+        return {"run": result.to_json(), "data_dir": str(folder), "params": params}
 
+    if comp_name == "capture-patterns-by" and not extra.get("covariates"):
+        st.error("Choose at least one covariate.")
+        return
     if len(orgs) < 3:
         st.error("Choose at least three organisations: with two, Shamir secret sharing hides nothing "
                  "(an honest majority needs three parties; real projects add an independent third party).")
@@ -98,6 +109,12 @@ def job_status() -> None:
                 st.session_state["capture_patterns"] = {"lists": job.result["run"]["parties"],
                                                         "patterns": job.result["run"]["revealed"],
                                                         "true_population": truth.get("population")}
+            if job.result["run"]["computation"] == "capture-patterns-by":  # for a size estimate with covariates
+                st.session_state["capture_patterns_by"] = {"lists": job.result["run"]["parties"],
+                                                           "covariates": job.result["params"]["covariates"],
+                                                           "revealed": job.result["run"]["revealed"],
+                                                           "suppressed": job.result["run"]["suppressed"],
+                                                           "data_dir": job.result["data_dir"]}
         st.rerun()  # the whole page: draws the result and ends the polling
     if job.state in {"error", "cancelled"}:
         st.error(f"The run did not finish: {job.error}")

@@ -35,6 +35,8 @@ Semantics (what the parties compute):
   order among its forms); a person's level is the level of its record at the first organisation in the
   run's order whose record has one, else "missing". Counts per (pattern, level combination), patterns
   by bitmask, level combinations with the first covariate outer and "missing" after each code list.
+  Small cells: with min_cell > 1 every cell with fewer than min_cell persons is withheld, EMPTY cells
+  included; with min_cell 0 or 1 every non-empty cell is shown.
 """
 
 from __future__ import annotations
@@ -316,7 +318,7 @@ def _capture_patterns_by(pooled: pd.DataFrame, orgs: list[str], params: dict[str
         for combo in combos:
             n = int(counts.get((mask, *combo), 0))
             cell = {"lists": _lists(mask, orgs), "levels": dict(zip(covariates, combo, strict=True))}
-            if _small(n, min_cell):
+            if min_cell > 1 and n < min_cell:  # empty cells are withheld too (a sparse table)
                 suppressed.append(cell)
             elif n > 0:
                 revealed.append({**cell, "count": n})

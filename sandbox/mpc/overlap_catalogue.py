@@ -237,15 +237,17 @@ CAPTURE_PATTERNS_BY = Computation(
              "recorded one, else 'missing'; for form, the first form in the code list's order. The input of "
              "a size estimate with covariates."),
     reveals=(
-        "The number of persons per combination of organisations and covariate levels (zero cells are left "
-        "out), and which cells had fewer persons than the small-cell threshold (those stay hidden). Adding "
-        "up a pattern's cells gives that pattern's count, so this reveals everything capture-patterns "
-        "reveals, and more: how the persons of each pattern split over the levels (e.g. how many women "
-        "known to police and care only). Also visible: how many records each organisation has, how many "
-        "persons are known to exactly one, two, ... organisations, and which covariate columns each "
-        "organisation's file has. Small cells can sometimes be worked out by subtraction from other "
-        "opened cells or those totals. Nobody learns which persons are on which list, any single record's "
-        "covariate value, or which organisation's value decided a person's level." + _JOIN_REVEALS
+        "The number of persons per combination of organisations and covariate levels, for every cell with "
+        "at least the small-cell threshold of persons. Every other cell is withheld, empty cells included "
+        "(so a withheld cell does not tell whether anybody is in it; with the threshold at 0 or 1 every "
+        "non-empty cell is shown, and a combination known to one person then shows that person's levels). "
+        "The opened cells of a combination of organisations add up to at most its capture-pattern count, "
+        "and to exactly that count when none is withheld: this reveals what capture-patterns reveals and "
+        "more -- how the persons of each combination split over the levels. Also visible: how many records "
+        "each organisation has, how many persons are known to exactly one, two, ... organisations, and "
+        "which covariate columns each organisation's file has; a withheld total can sometimes be worked "
+        "out by subtraction from those. Nobody learns which persons are on which list, any single "
+        "record's covariate value, or which organisation's value decided a person's level." + _JOIN_REVEALS
     ),
     protocol="capture_patterns_by",
     cells=by_cells,

@@ -27,8 +27,12 @@ Protocol (the secure join is in `overlap.py`):
 6.   The table per size class is (pattern (x) levels of some covariates)^T x (levels of the other
      covariates): outer products by secure multiplication, then one secure matrix product (one degree
      reduction for the whole class); the split is chosen to need the fewest multiplications.
-7.   Disclosure control in MPC: every count c with 0 < c < min_cell is withheld (`overlap.open_counts`);
-     the others are opened. No per-record and no per-person value is ever opened.
+7.   Disclosure control in MPC: with min_cell > 1 every count c < min_cell is withheld, EMPTY CELLS
+     INCLUDED (`overlap.open_counts(hide_empty=True)`), and the others are opened. Unlike
+     capture-patterns, an empty cell is not shown as 0: the table is sparse, and naming the non-empty
+     small cells would single out a lone person's levels (a pattern with one person has exactly one
+     non-empty cell; tests/test_attacks.py shows that attack). No per-record and no per-person value
+     is ever opened.
 
 What everyone learns: the opened counts, which counts were withheld, the list sizes, the number of
 persons on exactly s lists for each s (group sizes: the pseudonyms are opened), and which covariate
@@ -188,31 +192,6 @@ async def count_table(mpc, secfld, v: np.ndarray, e: np.ndarray, groups: dict[in
     return table
 
 
-async def open_sparse(mpc, ctx, secfld, counts: np.ndarray, bound: int) -> tuple[list[int], list[int]]:
-    """Open the counts with the small-cell rule, comparing only the non-empty cells.
-
-    Which cells are empty is part of the output anyway (an empty cell is shown as 0), so it is opened
-    first, cheaply: w = count * r for a fresh secret random r per cell is 0 exactly when the count is 0
-    (r = 0 has probability 1/l) and uniformly random otherwise. Only the non-empty cells -- at most one
-    per person, usually far fewer than all cells -- then go through `overlap.open_counts`, whose secure
-    comparisons cost about 4 ms per cell here.
-    """
-    n = len(counts)
-    if ctx.min_cell <= 1 or n == 0:
-        return await overlap.open_counts(mpc, ctx, secfld, counts.tolist(), bound=bound)
-    r = mpc._np_randoms(secfld, n)
-    w = await mpc.output(overlap.as_secure(secfld, counts) * r)
-    w = [int(x) for x in w.value.tolist()]
-    ctx.record_opened("count x secret random (0 exactly for an empty cell)", w, role="leak", cells=ctx.cells)
-    nonzero = [q for q, x in enumerate(w) if x]
-    values, flags = [0] * n, [0] * n
-    opened, small = await overlap.open_counts(mpc, ctx, secfld, counts[nonzero].tolist(), bound=bound,
-                                              cells=[ctx.cells[q] for q in nonzero])
-    for q, v, f in zip(nonzero, opened, small, strict=True):
-        values[q], flags[q] = v, f
-    return values, flags
-
-
 async def run(mpc, ctx):
     secfld = mpc.SecFld(ELL)
     ctx.start(ELL)
@@ -241,7 +220,8 @@ async def run(mpc, ctx):
             table = np.zeros(((1 << m) - 1, int(np.prod([w + 1 for w in widths]))), dtype=object)
         persons = sum(len(g) for g in groups.values())
     with ctx.phase("output"):
-        values, flags = await open_sparse(mpc, ctx, secfld, table.reshape(-1), bound=persons + 1)
+        values, flags = await overlap.open_counts(mpc, ctx, secfld, table.reshape(-1).tolist(), bound=persons + 1,
+                                                  hide_empty=True)
     ctx.record_opened("small_cell_flags", flags, role="leak", cells=ctx.cells)
     ctx.record_opened("capture_pattern_counts_by_level", [None if f else v for f, v in zip(flags, values, strict=True)],
                       cells=ctx.cells)

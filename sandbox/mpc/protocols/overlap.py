@@ -404,11 +404,12 @@ async def join(mpc, ctx, secfld, own: np.ndarray, *, columns: list[tuple[str, sl
 
 
 async def open_counts(mpc, ctx, secfld, counts: list[int], bound: int,
-                      cells: list[str] | None = None) -> tuple[list[int], list[int]]:
+                      hide_empty: bool = False) -> tuple[list[int], list[int]]:
     """Open secret counts (my shares, in F_l), withholding every count c with 0 < c < ctx.min_cell.
 
     Returns (values, flags): flags[i] = 1 for a withheld count (its value is returned as 0 and was
-    never opened), else 0. `cells` names the counts in the transcript (default: the computation's cells).
+    never opened), else 0. With hide_empty=True empty cells are withheld too (every c < min_cell, one
+    comparison per count): then a withheld cell does not tell that it holds somebody.
 
     A comparison needs secure integers, so each count c (known to be < bound) is moved to a SecInt
     with a random mask: every party contributes r_j < 2^(bits+64), secret-shared in BOTH fields; the
@@ -435,10 +436,10 @@ async def open_counts(mpc, ctx, secfld, counts: list[int], bound: int,
         mask_fld, mask_int = mask_fld + r_fld[j], mask_int + r_int[j]
     z = await mpc.output(as_secure(secfld, shares) + mask_fld)  # c + r as an integer, far below l
     ctx.record_opened("count + secret mask (to move counts to secure integers)", [int(v) for v in z.value.tolist()],
-                      role="masked", cells=ctx.cells if cells is None else cells)
+                      role="masked", cells=ctx.cells)  # open_counts always opens the computation's output cells
     z = np.array([int(v) % p for v in z.value.tolist()], dtype=object)
     c = secint.array(z) - mask_int  # a public value minus a secret one: no messages
-    small = (c >= 1) * (c < ctx.min_cell)
+    small = (c < ctx.min_cell) if hide_empty else (c >= 1) * (c < ctx.min_cell)
     masked = c * (1 - small)
     flags = [int(f) for f in await mpc.output(small)]
     values = [int(v) for v in await mpc.output(masked)]
