@@ -221,3 +221,56 @@ def test_exact_against_the_oracle_on_every_shipped_scenario(name, orgs, covariat
         assert opened == patterns and result.suppressed == []
     else:
         assert result.suppressed
+
+
+# ------------------------------------------------------------------------------------ Run page
+
+
+def _run_page(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("MPC_SANDBOX_DATA", str(tmp_path / "appdata"))
+    root = Path(__file__).resolve().parents[1]
+    at = AppTest.from_file(str(root / "sandbox" / "app.py"), default_timeout=120).run()
+    at.switch_page(str(root / "sandbox" / "app_pages" / "run.py")).run()
+    at.selectbox(key="run_computation").set_value("capture-patterns-by").run()
+    assert not at.exception
+    return at
+
+
+def test_run_page_needs_a_covariate(tmp_path, monkeypatch):
+    at = _run_page(tmp_path, monkeypatch)
+    assert at.multiselect(key="run_covariates").value == ["sex", "minor"]
+    at.multiselect(key="run_covariates").set_value([]).run()
+    at.button(key="run_start").click().run()
+    assert not at.exception and any("at least one covariate" in e.value for e in at.error)
+
+
+@pytest.mark.mpc
+def test_run_page_runs_it_and_keeps_the_table_for_the_size_estimate(tmp_path, monkeypatch):
+    import json
+    import time
+
+    from tests.conftest import plotly_array
+
+    at = _run_page(tmp_path, monkeypatch)
+    at.multiselect(key="run_orgs").set_value(THREE).run()
+    at.multiselect(key="run_covariates").set_value(["minor", "form"]).run()
+    at.number_input(key="run_min_cell").set_value(0).run()
+    at.button(key="run_start").click().run()
+    deadline = time.monotonic() + 240
+    while "last_run" not in at.session_state:
+        assert not at.error, at.error[0].value
+        assert time.monotonic() < deadline, "the run did not finish in 240 s"
+        time.sleep(0.5)
+        at.run()
+    assert not at.exception
+    run = at.session_state["last_run"]
+    assert run["match"] is True and run["computation"] == "capture-patterns-by"
+    kept = at.session_state["capture_patterns_by"]
+    assert kept["covariates"] == ["minor", "form"] and kept["revealed"] == run["revealed"]
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    shown = set(plotly_array(spec["data"][0]["x"]))
+    names = {" + ".join(r["lists"]) + f" | minor={r['levels']['minor']}, form={r['levels']['form']}"
+             for r in run["revealed"]}
+    assert shown and shown <= names  # the chart's cells name the pattern and the levels
