@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sandbox.mpc.overlap_catalogue import COVARIATES, covariate_levels
+from sandbox.mpc.overlap_catalogue import COVARIATES, covariate_levels, covariates_of
 from sandbox.mpc.protocols import overlap
 from sandbox.mpc.protocols.capture_patterns import masks_with_bits
 from sandbox.mpc.protocols.overlap import ELL
@@ -195,7 +195,7 @@ async def count_table(mpc, secfld, v: np.ndarray, e: np.ndarray, groups: dict[in
 async def run(mpc, ctx):
     secfld = mpc.SecFld(ELL)
     ctx.start(ELL)
-    covariates = list(ctx.params["covariates"])
+    covariates = covariates_of(ctx.params)  # the runner stored them checked; a deployment plan may omit them
     widths = [len(covariate_levels(c)) - 1 for c in covariates]
     m = ctx.m
     with ctx.phase("input"):
