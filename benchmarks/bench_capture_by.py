@@ -77,7 +77,8 @@ def run_point(m: int, records: int, covariates: list[str], min_cell: int, *, see
     cells = ((1 << m) - 1)
     for c in covariates:
         cells *= {"sex": 4, "minor": 3, "dutch": 3, "form": 5}[c]
-    phases = {k: round(max(t[k]["wall"] for t in result.timings.values()), 2) for k in next(iter(result.timings.values()))}
+    timings = list(result.timings.values())
+    phases = {k: round(max(t[k]["wall"] for t in timings), 2) for k in timings[0]}
     return {"lists": m, "records": records, "covariates": covariates, "min_cell": min_cell, "cells": cells,
             "seconds": result.seconds, "phases": phases, "mb_sent_max": round(max(result.bytes_sent.values()) / 1e6, 1),
             "rounds": result.rounds, "exact": bool(result.match), "opened_cells": len(result.revealed),

@@ -3,13 +3,14 @@
 Pure Python (no MPyC): what each organisation prepares from its own file (the plaintext check is
 `sandbox/mpc/oracle.py`, which shares no code with this module).
 The MPC halves are `sandbox/mpc/protocols/capture_patterns.py`, `capture_patterns_by.py` and
-`mo_cooccurrence.py`, which share the secure join in `sandbox/mpc/protocols/overlap.py`. Registered at the end of `computations.py`.
+`mo_cooccurrence.py`, which share the secure join in `sandbox/mpc/protocols/overlap.py`. Registered at the
+end of `computations.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
