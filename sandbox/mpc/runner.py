@@ -144,7 +144,7 @@ def _covariate_params(computation: str, params: dict[str, Any], csvs: dict[str, 
     the allowed ones, or the covariate whose column no organisation's file has) and store them as a list."""
     if computation != "capture-patterns-by":
         return
-    import pandas as pd
+    import csv
 
     from sandbox.mpc.computations import ComputationError
     from sandbox.mpc.overlap_catalogue import COVARIATES, covariates_of, missing_covariate_columns
@@ -154,10 +154,11 @@ def _covariate_params(computation: str, params: dict[str, Any], csvs: dict[str, 
     except ComputationError as exc:
         raise MPCError(str(exc)) from None
     columns = {}
-    for org, path in csvs.items():
+    for org, path in csvs.items():  # the header line only (the csv module: no pandas in the command)
         try:
-            columns[org] = [str(c) for c in pd.read_csv(path, nrows=0, dtype=str).columns]
-        except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            with path.open(newline="", encoding="utf-8") as fh:
+                columns[org] = [c.strip() for c in next(csv.reader(fh), [])]
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise MPCError(f"{path.name}: not a readable CSV file ({exc})", org=org) from None
     nobody = missing_covariate_columns(covariates, columns)
     if nobody:
