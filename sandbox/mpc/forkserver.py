@@ -69,6 +69,8 @@ class ForkedProcess:
 
 
 class ForkServer:
+    COMMAND = (sys.executable, "-m", "sandbox.mpc.party", "--fork-server")  # then --nice N
+
     def __init__(self, nice: int = 0) -> None:
         self.nice = nice
         self._exits: dict[int, int] = {}
@@ -79,7 +81,7 @@ class ForkServer:
         self._used = False
         self._lock = threading.Lock()
         self.proc = subprocess.Popen(  # no preexec_fn: the app starts servers from its worker threads
-            [sys.executable, "-m", "sandbox.mpc.party", "--fork-server", "--nice", str(int(nice))],
+            [*self.COMMAND, "--nice", str(int(nice))],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, process_group=0)
         threading.Thread(target=self._read, name=f"fork-server-{self.proc.pid}", daemon=True).start()
 
