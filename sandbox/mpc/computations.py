@@ -285,7 +285,7 @@ _register(_aggregate(
 
 
 def _approval_inputs(df: pd.DataFrame, params: dict[str, Any]) -> dict[str, list[int]]:
-    if "query" in params or "differs_from_query" in params:
+    if "differs_from_query" in params:  # two designed queries (a "query" alone is the playground form)
         from sandbox.mpc.query import QueryError, difference_inputs
 
         try:

@@ -286,7 +286,7 @@ def _designed_approval(pooled: pd.DataFrame, params: dict[str, Any]) -> dict[str
 
 
 def _query_approval(pooled: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
-    if "query" in params or "differs_from_query" in params:
+    if "differs_from_query" in params:  # two designed queries (a "query" alone is the playground form)
         return _designed_approval(pooled, params)
     earlier = params.get("differs_from")
     if not isinstance(earlier, dict):

@@ -122,7 +122,7 @@ def _params(scenario: Scenario, extra: dict[str, Any] | None) -> dict[str, Any]:
 def _designed_params(computation: str, params: dict[str, Any] | None) -> dict[str, Any] | None:
     """designed-query: check the query before anything starts (MPCError naming the problem), normalise
     it, and take its min_cell (if it has one) over any other."""
-    if computation == "query-approval" and params and ("query" in params or "differs_from_query" in params):
+    if computation == "query-approval" and params and "differs_from_query" in params:
         return _approval_params(params)
     if computation != "designed-query":
         return params
