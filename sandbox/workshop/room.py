@@ -11,7 +11,9 @@ The flow:
    organisation; the same token may rejoin after a refresh, anybody else is refused);
 3. anyone in the room proposes a computation for three or more organisations;
 4. every organisation in the proposal approves or rejects it; one rejection stops it;
-5. when all approved, exactly one session claims the run, runs it and stores the result;
+5. when all approved, exactly one session claims the run, runs it and stores the result (a designed query
+   first passes the differencing checks against the room's answered queries, sandbox/mpc/differencing.py;
+   a refusal ends it as 'refused' without running);
 6. the audit log records who did what, when, and what was revealed.
 
 Pure: no Streamlit, no MPyC.
