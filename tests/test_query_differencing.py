@@ -26,6 +26,7 @@ from sandbox.mpc.differencing import checks_needed, run_designed_query
 from sandbox.mpc.oracle import oracle
 from sandbox.mpc.query import QueryError, needs_differencing_check, parse_query
 from sandbox.mpc.runner import run_mpc
+from sandbox.mpc.transcript import read_transcript
 from sandbox.scenario import load_scenario
 from synthetic import vocab
 
@@ -117,13 +118,18 @@ def test_a_participant_cannot_learn_one_record_by_differencing_two_designed_quer
     assert unprotected(absent) == {}  # absent: no difference at all
 
     # The product: Q2 is checked against the answered Q1 inside MPC and refused, with the same bit either way.
-    bits = {}
+    bits, seen = {}, {}
     for name, folder in (("present", data), ("absent", absent)):
-        outcome = run_designed_query(SCENARIO, folder, q2, orgs=THREE, earlier=[("Q1", q1)], min_cell=MIN_CELL)
+        outcome = run_designed_query(SCENARIO, folder, q2, orgs=THREE, earlier=[("Q1", q1)], min_cell=MIN_CELL,
+                                     out_dir=tmp_path / f"check-{name}")
         assert outcome.run is None and len(outcome.checks) == 1  # refused: Q2 was never answered
         assert outcome.checks[0].match is True  # the MPC bit equals the plaintext check's
         bits[name] = outcome.checks[0].approved
+        # everything opened to the attacker in that run, from its own transcript: the one bit, nothing else
+        events = read_transcript(next((tmp_path / f"check-{name}").glob(f"transcript-*-{holder}.jsonl")))
+        seen[name] = [(e["label"], e["values"]) for e in events if e["event"] == "opened"]
     assert bits == {"present": False, "absent": False}
+    assert seen["present"] == seen["absent"] == [("approved", [0])]
 
 
 @pytest.mark.mpc
