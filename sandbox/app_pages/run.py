@@ -90,7 +90,7 @@ def start_job() -> None:
         folder = ensure_dataset(scn, seed=seed, isolate=True)  # not in this web server (see datasets.py)
         job.message, job.progress = f"{len(chosen)} parties computing over TCP", 0.3
         if comp_name == "designed-query":
-            return designed_work(scn, folder, query, chosen, t, mc, earlier, job)
+            return designed_work(scn, folder, query, chosen, t, mc, earlier, seed, job)
         result = run_mpc(scn, folder, comp_name, orgs=chosen, threshold=t, params={"min_cell": mc},
                          cancel=job.cancel, timeout=180, nice=19)
         return {"run": result.to_json(), "data_dir": str(folder), "params": {"min_cell": mc}}
@@ -110,7 +110,7 @@ def start_job() -> None:
     st.session_state["run_job"] = manager.submit(f"{comp_name} ({len(chosen)} parties)", work)
 
 
-def designed_work(scn, folder, query, chosen, t, mc, earlier, job) -> dict:
+def designed_work(scn, folder, query, chosen, t, mc, earlier, data_seed, job) -> dict:
     """A designed query in a job: the differencing checks (one opened bit each), then the query itself."""
     from sandbox.mpc.differencing import run_designed_query
 
@@ -122,7 +122,7 @@ def designed_work(scn, folder, query, chosen, t, mc, earlier, job) -> dict:
               for c in outcome.checks]
     return {"run": outcome.run, "data_dir": str(folder), "params": {"min_cell": mc, "query": outcome.query},
             "designed": {"query": outcome.query, "checks": checks, "orgs": chosen, "scenario": scn.name,
-                         "seed": seed}}
+                         "seed": data_seed}}
 
 
 def remember_designed(result: dict) -> None:
