@@ -274,3 +274,5 @@ def test_party_views_of_a_designed_query_show_each_organisation_its_own_counts(g
         got = {(r.label, r.cell): r.value for r in own.itertuples()}
         assert got == {**{("counts", c): n for c, n in counts.items()},
                        **{("age_sums", c): s for c, s in sums.items()}}
+    at.switch_page(str(PAGES / "revealed.py")).run()  # the ledger of the same run draws without an error
+    assert not at.exception
