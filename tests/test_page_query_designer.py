@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sandbox.mpc.query import reveals_text
-from sandbox.workshop.room import RoomStore
+from sandbox.workshop.room import RoomError, RoomStore
 from synthetic import vocab
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -276,3 +276,16 @@ def test_party_views_of_a_designed_query_show_each_organisation_its_own_counts(g
                        **{("age_sums", c): s for c, s in sums.items()}}
     at.switch_page(str(PAGES / "revealed.py")).run()  # the ledger of the same run draws without an error
     assert not at.exception
+
+
+def test_the_room_refuses_a_designed_proposal_that_cannot_run():
+    store = RoomStore()
+    room = store.open_room("nl-baseline", 1, THREE)
+    with pytest.raises(RoomError, match="the designed query cannot run: .*'gotham'"):
+        store.propose(room.code, room.facilitator_token, "designed-query", THREE,
+                      params={"query": {"group_by": ["form"], "where": {"region": ["gotham"]}}})
+    assert store.proposals(room.code) == []
+    p = store.propose(room.code, room.facilitator_token, "designed-query", THREE,
+                      params={"query": {"group_by": "form"}})
+    assert p.params["query"] == {"group_by": ["form"], "where": {}, "measure": "count"}  # stored normalised
+    assert any('"group_by": ["form"]' in a.detail for a in store.audit(room.code) if a.action == "proposed")

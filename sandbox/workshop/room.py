@@ -286,6 +286,13 @@ class RoomStore:
         if len(set(orgs)) < MIN_PARTIES or len(set(orgs)) != len(orgs):
             raise RoomError(f"a proposal needs at least {MIN_PARTIES} different organisations: with two, "
                             "secret sharing hides nothing")
+        if computation == "designed-query":  # checked now, so that every browser can show what it reveals
+            from sandbox.mpc.query import QueryError, parse_query
+
+            try:
+                params = {**(params or {}), "query": parse_query((params or {}).get("query")).to_json()}
+            except QueryError as exc:
+                raise RoomError(f"the designed query cannot run: {exc}") from None
         with self._write() as conn:
             room = self._room_row(conn, code)
             actor = self._actor(conn, room, token)
