@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sandbox.mpc.computations import Computation, ComputationError
 from synthetic import vocab
+
+if TYPE_CHECKING:  # pandas and NumPy load where records are prepared, not when a command starts
+    import pandas as pd
 
 __all__ = ["CAPTURE_PATTERNS", "CAPTURE_PATTERNS_BY", "COVARIATES", "MAX_BY_CELLS", "MISSING", "MO_COOCCURRENCE",
            "by_cells", "capture_pattern_cells", "covariate_levels", "covariates_of", "mo_cells", "register"]
