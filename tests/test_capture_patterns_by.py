@@ -274,3 +274,37 @@ def test_run_page_runs_it_and_keeps_the_table_for_the_size_estimate(tmp_path, mo
     names = {" + ".join(r["lists"]) + f" | minor={r['levels']['minor']}, form={r['levels']['form']}"
              for r in run["revealed"]}
     assert shown and shown <= names  # the chart's cells name the pattern and the levels
+
+
+# ------------------------------------------------------------------------------------ command line
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "sandbox", "run", *args], capture_output=True, text=True,
+                          timeout=600, cwd=Path(__file__).resolve().parents[1])
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_cli_refuses_bad_covariates(crafted):
+    code, _, err = _cli("--data", str(crafted), "--orgs", ",".join(THREE), "--computation", "capture-patterns-by",
+                        "--covariates", "sex,age")
+    assert code == 2 and err.strip() == "error: unknown covariate 'age'; allowed: sex, minor, dutch, form"
+    code, _, err = _cli("--data", str(crafted), "--computation", "counts-by-form", "--covariates", "sex")
+    assert code == 2 and "--covariates belongs to --computation capture-patterns-by" in err
+
+
+@pytest.mark.mpc
+def test_cli_json_contract(crafted):
+    import json
+
+    code, out, err = _cli("--data", str(crafted), "--orgs", ",".join(THREE), "--computation", "capture-patterns-by",
+                          "--covariates", "sex,minor", "--min-cell", "3", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["computation"] == "capture-patterns-by" and result["match"] is True
+    assert result["revealed"] == [{"lists": ["police"], "levels": {"sex": "F", "minor": "adult"}, "count": 3}]
+    assert {"lists": ["police", "kmar"], "levels": {"sex": "F", "minor": "adult"}} in result["suppressed"]
+    assert len(result["suppressed"]) == 7 * 4 * 3 - 1
