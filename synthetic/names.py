@@ -185,9 +185,15 @@ def build_pools(nationalities: list[str], rng: np.random.Generator, *, size: int
     return pools
 
 
+# ASCII characters that are not letters or digits, deleted by `normalise` (ASCII text needs no decomposition)
+_ASCII_DROP = str.maketrans("", "", "".join(chr(c) for c in range(128) if not chr(c).isalnum()))
+
+
 @functools.lru_cache(maxsize=65536)
 def normalise(text: str) -> str:
     """Lower-case letters and digits only, accents removed: 'Dürr-van Dijk' -> 'durrvandijk'."""
+    if text.isascii():  # the same rule, without decomposing: most names are plain ASCII
+        return text.lower().translate(_ASCII_DROP)
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed.lower() if ch.isalnum() and not unicodedata.combining(ch))
 

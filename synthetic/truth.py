@@ -141,11 +141,12 @@ def _coded_counts(codes: np.ndarray, labels, rows: np.ndarray | None) -> list[tu
     codes = np.asarray(codes, dtype=np.int64)
     if rows is not None:
         codes = codes[rows]
-    counts = np.bincount(codes, minlength=len(labels)).tolist() if len(codes) else [0] * len(labels)
+    counts = np.bincount(codes, minlength=len(labels)) if len(codes) else np.zeros(len(labels), dtype=np.int64)
+    present = np.flatnonzero(counts)
     out: dict[str, int] = {}
-    for label, count in zip(labels, counts, strict=True):
-        if count:
-            out[str(label)] = out.get(str(label), 0) + count
+    for label, count in zip(np.asarray(labels, dtype=object)[present].tolist(), counts[present].tolist(),
+                            strict=True):
+        out[str(label)] = out.get(str(label), 0) + count
     return list(out.items())
 
 
