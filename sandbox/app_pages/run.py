@@ -47,7 +47,11 @@ def start_job() -> None:
         folder = ensure_dataset(scn, seed=seed, isolate=True)  # not in this web server (see datasets.py)
         job.message, job.progress = f"{len(chosen)} parties computing over TCP", 0.3
         result = run_mpc(scn, folder, comp_name, orgs=chosen, threshold=t, params={"min_cell": mc},
-                         cancel=job.cancel, timeout=180, nice=19)
+                         cancel=job.cancel, timeout=180, nice=19, check="later")
+        # The opened result is shown at once; the plaintext check (sandbox only) follows when it is done.
+        job.partial = {"run": result.to_json(), "data_dir": str(folder), "params": {"min_cell": mc}}
+        job.message, job.progress = "result opened; checking it against the plaintext (sandbox only)", 0.9
+        result.finish_check(timeout=180)
         return {"run": result.to_json(), "data_dir": str(folder), "params": {"min_cell": mc}}
 
     if len(orgs) < 3:
@@ -72,6 +76,17 @@ _job = manager.get(st.session_state.get("run_job"))
 _poll = None if _job is None or not _job.active else (1.0 if _job.state == "running" else 2.0)
 
 
+def _keep_run(done: dict) -> None:
+    """Make a run's result the one this session shows (and the Size estimate page's input)."""
+    st.session_state["last_run"] = done["run"]
+    st.session_state["data_dir"] = done["data_dir"]
+    st.session_state["last_run_params"] = done["params"]
+    if done["run"]["computation"] == "capture-patterns":  # input for the Size estimate page
+        truth = json.loads((Path(done["data_dir"]) / "ground_truth.json").read_text())
+        st.session_state["capture_patterns"] = {"lists": done["run"]["parties"], "patterns": done["run"]["revealed"],
+                                                "true_population": truth.get("population")}
+
+
 @st.fragment(run_every=_poll)
 def job_status() -> None:
     """The job's state, polled while the job is active."""
@@ -79,6 +94,10 @@ def job_status() -> None:
     if job is None:
         st.caption("Press **Run with MPC** to start one process per organisation.")
         return
+    if job.active and job.partial is not None and st.session_state.get("partial_run_job") != job.id:
+        st.session_state["partial_run_job"] = job.id  # the result is open: show it now, the check follows
+        _keep_run(job.partial)
+        st.rerun()
     if job.active:
         ahead = manager.position(job.id) if job.state == "queued" else 0
         label = f"{job.label}: {job.message}" + (f" ({ahead} job(s) ahead)" if ahead else "")
@@ -90,14 +109,7 @@ def job_status() -> None:
     if st.session_state.get("last_run_job") != job.id:  # the job has just ended: once per job
         st.session_state["last_run_job"] = job.id
         if job.state == "done":
-            st.session_state["last_run"] = job.result["run"]
-            st.session_state["data_dir"] = job.result["data_dir"]
-            st.session_state["last_run_params"] = job.result["params"]
-            if job.result["run"]["computation"] == "capture-patterns":  # input for the Size estimate page
-                truth = json.loads((Path(job.result["data_dir"]) / "ground_truth.json").read_text())
-                st.session_state["capture_patterns"] = {"lists": job.result["run"]["parties"],
-                                                        "patterns": job.result["run"]["revealed"],
-                                                        "true_population": truth.get("population")}
+            _keep_run(job.result)
         st.rerun()  # the whole page: draws the result and ends the polling
     if job.state in {"error", "cancelled"}:
         st.error(f"The run did not finish: {job.error}")
@@ -113,7 +125,12 @@ if run:
     c1.metric("Parties", len(run["parties"]))
     c2.metric("Seconds", f"{run['seconds']:.2f}")
     c3.metric("Bytes sent (max party)", f"{max(run['bytes_sent'].values()):,}")
-    c4.metric("Check against plaintext", "match" if ok else "MISMATCH")
+    check = run.get("check", "match" if ok else "mismatch")
+    verdict = {"match": "match", "pending": "checking…", "off": "off"}.get(check, "MISMATCH")
+    c4.metric("Check against plaintext", verdict,
+              help="The same figure computed in the clear from the pooled files (sandbox only). The result is "
+                   "shown as soon as the parties have opened it; the check follows"
+                   + (f", {run['check_seconds']:.1f} s later." if run.get("check_seconds") is not None else "."))
     table = revealed_table(run["revealed"], run.get("oracle"))
     shown = table.dropna(subset=["revealed"])
     if len(shown) > 40:
@@ -130,7 +147,10 @@ if run:
     what_it_means("everyone sees these totals and nothing else; your own numbers stayed with you.")
 
     try:
-        if run.get("own_counts"):  # computed by the run's check process, outside this web server
+        if check == "pending":  # the slices come from the check process: they arrive with the check
+            slices = pd.DataFrame()
+            st.caption("Each organisation's own slice appears here when the plaintext check is done.")
+        elif run.get("own_counts"):  # computed by the run's check process, outside this web server
             slices = slices_table(run["own_counts"])
         else:
             slices = cached_own_slices(st.session_state["data_dir"], tuple(run["parties"]), run["computation"],
