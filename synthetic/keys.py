@@ -43,7 +43,8 @@ def person_keys(given: np.ndarray, family: np.ndarray, birth_dates: np.ndarray, 
     if n == 0:
         return np.empty(0, dtype=object)
     given, family = np.asarray(given, dtype=object).tolist(), np.asarray(family, dtype=object).tolist()
-    birth_dates, nationality = np.asarray(birth_dates, dtype=object).tolist(), np.asarray(nationality, dtype=object).tolist()
+    birth_dates = np.asarray(birth_dates, dtype=object).tolist()
+    nationality = np.asarray(nationality, dtype=object).tolist()
     if not (len(family) == len(birth_dates) == len(nationality) == n):
         raise ValueError("person_keys: arrays of different lengths")
     norm = {name: normalise(str(name)) for name in {*given, *family}}

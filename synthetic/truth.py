@@ -11,7 +11,6 @@ counts that Multiple Systems Estimation works from, and marginals per attribute.
 from __future__ import annotations
 
 import functools
-
 from typing import TYPE_CHECKING
 
 import numpy as np
