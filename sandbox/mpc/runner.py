@@ -137,6 +137,8 @@ def _params(scenario: Scenario, extra: dict[str, Any] | None) -> dict[str, Any]:
 def _designed_params(computation: str, params: dict[str, Any] | None) -> dict[str, Any] | None:
     """designed-query: check the query before anything starts (MPCError naming the problem), normalise
     it, and take its min_cell (if it has one) over any other."""
+    if computation == "query-approval" and params and "differs_from_query" in params:
+        return _approval_params(params)
     if computation != "designed-query":
         return params
     from sandbox.mpc.query import QueryError, parse_query
@@ -151,6 +153,22 @@ def _designed_params(computation: str, params: dict[str, Any] | None) -> dict[st
     params["query"] = query.to_json()
     if query.min_cell is not None:
         params["min_cell"] = query.min_cell
+    return params
+
+
+def _approval_params(params: dict[str, Any]) -> dict[str, Any]:
+    """query-approval of two designed queries: both checked before anything starts; the new query's
+    min_cell (if it has one) is the threshold."""
+    from sandbox.mpc.query import QueryError, parse_query
+
+    params = dict(params)
+    for key in ("query", "differs_from_query"):
+        try:
+            params[key] = parse_query(params.get(key)).to_json()
+        except QueryError as exc:
+            raise MPCError(f"query approval, {key}: {exc}") from None
+    if params["query"].get("min_cell") is not None:
+        params["min_cell"] = params["query"]["min_cell"]
     return params
 
 
