@@ -303,7 +303,9 @@ def table_from_patterns_by(
         on = set(cell.get("lists") or [])
         unknown = on - set(lists)
         if unknown:
-            raise MSEError(f"{source}: cell {i + 1} names list(s) {', '.join(sorted(unknown))} not in {', '.join(lists)}")
+            raise MSEError(
+                f"{source}: cell {i + 1} names list(s) {', '.join(sorted(unknown))} not in {', '.join(lists)}"
+            )
         levels = cell.get("levels") or {}
         absent = [c for c in covariates if c not in levels]
         if absent:
