@@ -137,7 +137,7 @@ def test_covariate_lesson_numbers_are_rederived_independently():
     assert not at.exception and not at.error
     shown = at.dataframe(key="mse_covariate_table").value
 
-    scenario = load_scenario("nl-baseline")
+    scenario = load_scenario("horticulture-labour")
     data = synthetic.generate(scenario.organisations, scenario.generator, seed=1, population=3000)
     pop = data.population
     lists = [o.id for o in scenario.organisations]

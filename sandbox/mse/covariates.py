@@ -63,12 +63,18 @@ CI_PROBS = (0.025, 0.975)
 #: EM stops when the observed-data log-likelihood rises by less than this.
 EM_TOL = 1e-8
 EM_MAXIT = 500
+#: Placeholder for a missing value while grouping (pandas drops missing group keys).
+_GAP = "\x01missing\x01"
 #: Fitted values below this in an observed cell trigger the Fienberg-Rinaldo check.
 _SMALL_FIT = 1e-5
 #: When the MLE does not exist, zero cells fitted below this (relative) form the face set to 0.
 _FACE = 1e-6
 
 Term = tuple[str, str]
+
+
+class _FitFailed(Exception):
+    """statsmodels could not fit the model (overflow, singular weights)."""
 
 
 # ------------------------------------------------------------------ the table
@@ -225,12 +231,13 @@ def _from_rows(data: pd.DataFrame, lists: tuple[str, ...], covariates: tuple[str
     if not incomplete.empty:
         incomplete = (
             incomplete.astype({c: object for c in covariates})
-            .fillna({c: "\0" for c in covariates})
+            .fillna({c: _GAP for c in covariates})
             .groupby([*lists, *covariates])["count"]
             .sum()
             .reset_index()
-            .replace({c: {"\0": None} for c in covariates})
         )
+        for c in covariates:
+            incomplete[c] = incomplete[c].astype(object).where(incomplete[c] != _GAP, None)
     else:
         incomplete = pd.DataFrame(columns=[*lists, *covariates, "count"]).astype({"count": int})
     table = CovariateTable(lists, covariates, levels, cells, incomplete)
@@ -417,18 +424,39 @@ class _Fitter:
         groups = []
         for _, row in self.table.incomplete.iterrows():
             match = np.ones(len(cells), dtype=bool)
+            assert any(pd.isna(row[c]) for c in self.table.covariates), "an incomplete row without a gap"
             for name in (*self.table.lists, *self.table.covariates):
-                if row[name] is not None and not (isinstance(row[name], float) and math.isnan(row[name])):
+                if not pd.isna(row[name]):
                     match &= (cells[name] == row[name]).to_numpy()
             groups.append(np.flatnonzero(match))
         return groups
 
     def fit(self, terms: Sequence[Term], parent: CovariateFit | None = None) -> CovariateFit:
-        """Fit (or look up) the model with these two-way terms; ``parent`` warm-starts IRLS."""
+        """Fit (or look up) the model with these two-way terms; ``parent`` warm-starts IRLS.
+
+        A model statsmodels cannot fit at all comes back not valid (never used)."""
         key = frozenset(terms)
         if key not in self.cache:
-            self.cache[key] = self._fit(tuple(terms), parent)
+            try:
+                self.cache[key] = self._fit(tuple(terms), parent)
+            except _FitFailed:
+                self.cache[key] = self._failed(tuple(terms))
         return self.cache[key]
+
+    def _failed(self, terms: tuple[Term, ...]) -> CovariateFit:
+        x_all = self.design.matrix(terms)
+        return CovariateFit(
+            terms=terms,
+            params=np.full(x_all.shape[1], np.nan),
+            fitted_all=np.full(len(x_all), np.nan),
+            llf=-np.inf,
+            deviance=np.inf,
+            rank=int(np.linalg.matrix_rank(x_all[self.obs])),
+            n_params=x_all.shape[1],
+            df_resid=0,
+            exists=False,
+            identifiable=False,
+        )
 
     def _glm(
         self, x: np.ndarray, y: np.ndarray, start: np.ndarray | None = None, maxiter: int = 50, tol: float = 1e-8
@@ -436,7 +464,16 @@ class _Fitter:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = sm.GLM(y, x, family=sm.families.Poisson())
-            return model.fit(start_params=start, maxiter=maxiter, tol=tol, wls_method="lstsq")
+            try:
+                return model.fit(start_params=start, maxiter=maxiter, tol=tol, wls_method="lstsq")
+            except (ValueError, np.linalg.LinAlgError):
+                if start is None:
+                    raise _FitFailed from None
+                # a warm start far out on a boundary can overflow; start afresh
+                try:
+                    return model.fit(maxiter=maxiter, tol=tol, wls_method="lstsq")
+                except (ValueError, np.linalg.LinAlgError):
+                    raise _FitFailed from None
 
     def _start(self, terms: tuple[Term, ...], parent: CovariateFit | None) -> np.ndarray | None:
         """Parent's parameters for the columns both share, 0 for new ones."""
