@@ -72,6 +72,34 @@ def _read_query(path: str) -> Any:
         raise CLIError(f"--query {path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
 
 
+def _link(args: argparse.Namespace) -> dict[str, Any] | None:
+    """--network PROFILE or --latency-ms/--bandwidth-mbps: every connection through a delaying relay on this
+    machine (sandbox.timeline.relay), as `timeline protocol` models it; None: plain loopback."""
+    custom = args.latency_ms is not None or args.bandwidth_mbps is not None or args.jitter_ms is not None
+    if args.network is not None and custom:
+        raise CLIError("give either --network or --latency-ms/--bandwidth-mbps/--jitter-ms, not both")
+    if args.network is not None:
+        from sandbox.timeline.network import get_network
+
+        try:
+            net = get_network(args.network)
+        except ValueError as exc:
+            raise CLIError(f"--network: {exc}") from None
+        if net.name == "loopback":
+            return None
+        return {"latency_ms": net.latency_ms, "bandwidth_mbps": net.bandwidth_mbps, "jitter_ms": net.jitter_ms}
+    if not custom:
+        return None
+    for flag, value in (("--latency-ms", args.latency_ms), ("--bandwidth-mbps", args.bandwidth_mbps),
+                        ("--jitter-ms", args.jitter_ms)):
+        if value is not None and not 0 <= value < float("inf"):
+            raise CLIError(f"{flag} must be a number of 0 or more, not {value}")
+    if args.bandwidth_mbps == 0:
+        raise CLIError("--bandwidth-mbps must be more than 0")
+    return {"latency_ms": args.latency_ms or 0.0, "bandwidth_mbps": args.bandwidth_mbps,
+            "jitter_ms": args.jitter_ms or 0.0}
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from sandbox.mpc.runner import run_mpc
     from sandbox.scenario import load_scenario
@@ -86,7 +114,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         computation = "designed-query"
         params = {**(params or {}), "query": _read_query(args.query)}
     result = run_mpc(scenario, args.data, computation, threshold=args.threshold, orgs=orgs,
-                     params=params, out_dir=args.out, timeout=args.timeout, wire_log=args.wire_log)
+                     params=params, out_dir=args.out, timeout=args.timeout, wire_log=args.wire_log,
+                     link=_link(args))
     if args.json:
         _print_json(result.to_json())
     else:
@@ -100,7 +129,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0 if result.match in (True, None) else 1
 
 
-def build_parser() -> argparse.ArgumentParser:
+CORE_COMMANDS = ("generate", "computations", "run")
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with one of CORE_COMMANDS as `command`, without the subcommands of other packages
+    (importing the MSE package alone takes statsmodels and SciPy: seconds of a live demo's wait)."""
     parser = argparse.ArgumentParser(prog="mpc-sandbox", description="MPC Trust Sandbox (SYNTHETIC data only)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -131,10 +165,18 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--timeout", type=float, default=120.0)
     r.add_argument("--wire-log", action="store_true",
                    help="also write every payload each party sent and received to wire-<i>-<org>.bin (needs --out)")
+    r.add_argument("--network", default=None, metavar="PROFILE",
+                   help="emulate a network profile of `mpc-sandbox timeline` (lan, nl-organisations, ...) with a "
+                        "delaying relay per connection on this machine")
+    r.add_argument("--latency-ms", type=float, default=None, help="one-way latency per connection (relay)")
+    r.add_argument("--bandwidth-mbps", type=float, default=None, help="bandwidth per connection (relay)")
+    r.add_argument("--jitter-ms", type=float, default=None, help="latency jitter per message (relay)")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=_cmd_run)
 
     for module in ("sandbox.mse.cli", "sandbox.timeline.cli", "sandbox.deploy.cli"):
+        if command in CORE_COMMANDS:
+            break
         try:
             importlib.import_module(module).register(sub)
         except (ImportError, AttributeError):  # a part still under construction must not break the rest
@@ -143,18 +185,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    from sandbox.mpc.computations import ComputationError
-    from sandbox.mpc.inputs import InputError
-    from sandbox.mpc.runner import MPCError
-    from sandbox.scenario import ScenarioError
+    raw = sys.argv[1:] if argv is None else list(argv)
+    if raw[:1] == ["run"] and not {"-h", "--help"} & set(raw):
+        from sandbox.mpc import forkserver
 
+        forkserver.prestart()  # the parties' server warms up while this command reads its arguments and files
+    parser = build_parser(raw[0] if raw else None)
+    args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (CLIError, ScenarioError, ComputationError, InputError, MPCError, ValueError, OSError) as exc:
+    except Exception as exc:
+        if not isinstance(exc, _user_errors()):
+            raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+# user errors (printed as `error: ...`, exit code 2) besides CLIError, ValueError and OSError
+_USER_ERRORS = (("sandbox.scenario", "ScenarioError"), ("sandbox.mpc.computations", "ComputationError"),
+                ("sandbox.mpc.inputs", "InputError"), ("sandbox.mpc.runner", "MPCError"))
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """The user-error classes, taken from the modules the command imported: a module that was never
+    imported raised nothing (importing the MPC runner just to name its error cost `generate` 0.4 s)."""
+    found = [getattr(sys.modules[module], name) for module, name in _USER_ERRORS if module in sys.modules]
+    return (CLIError, ValueError, OSError, *found)
 
 
 if __name__ == "__main__":

@@ -111,3 +111,54 @@ def last_run_or_offer(key: str):
         offer_quick_run(scenario, key)
         st.stop()
     return scenario, _load_run_view(json.dumps(last, default=str))  # key order kept: it is the cell order
+
+
+# ------------------------------------------------------------------ the query designer (issue 19)
+# All of the designer's user-facing text, in one place (the Run page and the Room use it).
+DQ_TEXT = {
+    "mode": "What to run",
+    "modes": ("A computation from the catalogue", "A query you design"),
+    "intro": "Design your own question: up to two fields to group by, filters, a measure and a small-cell "
+             "threshold. It runs with real MPC like the catalogue's computations.",
+    "group_by": "Group by (one or two fields)",
+    "filters": "Filter on",
+    "where": "Keep only registrations where {field} is",
+    "measure": "Measure",
+    "measures": {"count": "count of registrations", "sum": "sum of age", "mean": "mean of age",
+                 "distinct": "distinct persons"},
+    "min_cell": "Small-cell threshold of this query (cells with 1 to min_cell - 1 records are never opened)",
+    "reveals": "**What answering it reveals:** {text}",
+    "file": "The same query as a file for `mpc-sandbox run --query FILE.json`",
+}
+DQ_MEASURES = {"count": "count", "sum": {"sum": "age"}, "mean": {"mean": "age"}, "distinct": {"distinct": "person"}}
+
+
+def designed_query_form(default_min_cell: int, *, key: str) -> tuple[dict | None, str | None]:
+    """The query designer's widgets (keys start with `key`): returns (query as JSON data, None), or
+    (None, the QueryError's message), which is also shown as an error; never a traceback."""
+    import json
+
+    from sandbox.mpc.query import FIELDS, QueryError, parse_query, reveals_text
+
+    st.write(DQ_TEXT["intro"])
+    group_by = st.multiselect(DQ_TEXT["group_by"], list(FIELDS), default=["form"], max_selections=2,
+                              key=f"{key}_group_by")
+    filtered = st.multiselect(DQ_TEXT["filters"], list(FIELDS), key=f"{key}_filter_fields")
+    where = {}
+    for name in filtered:
+        where[name] = st.multiselect(DQ_TEXT["where"].format(field=name), list(FIELDS[name].codes),
+                                     key=f"{key}_where_{name}")
+    c1, c2 = st.columns(2)
+    measure = c1.selectbox(DQ_TEXT["measure"], list(DQ_MEASURES), key=f"{key}_measure",
+                           format_func=lambda m: DQ_TEXT["measures"][m])
+    min_cell_q = c2.number_input(DQ_TEXT["min_cell"], 0, 1000, value=int(default_min_cell), key=f"{key}_min_cell")
+    query = {"group_by": group_by, "where": where, "measure": DQ_MEASURES[measure], "min_cell": int(min_cell_q)}
+    try:
+        parse_query(query)
+    except QueryError as exc:
+        st.error(str(exc))
+        return None, str(exc)
+    st.info(DQ_TEXT["reveals"].format(text=reveals_text(query)))
+    with st.expander(DQ_TEXT["file"]):
+        st.code(json.dumps(query, indent=2, ensure_ascii=False), language="json")
+    return query, None

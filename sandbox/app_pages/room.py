@@ -1,6 +1,7 @@
 """Live workshop room: the facilitator opens a room, each organisation joins from its own browser,
 everyone approves a computation before it runs, and all see the same opened result (thin UI)."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -9,13 +10,26 @@ import streamlit as st
 
 from sandbox.datasets import ensure_dataset
 from sandbox.mpc import computations
-from sandbox.results import revealed_table
+from sandbox.mpc.query import compile_query, reveals_text
+from sandbox.results import designed_table, revealed_table
 from sandbox.scenario import load_scenario
-from sandbox.ui import big_layout, current_scenario, job_manager, synthetic_banner, what_it_means
+from sandbox.ui import big_layout, current_scenario, designed_query_form, job_manager, synthetic_banner, what_it_means
 from sandbox.workshop.room import FACILITATOR, RoomError, RoomStore, UnknownRoom, rooms_path, run_proposal
 
 STATUS = {"pending": "waiting for approvals", "approved": "approved by all, starting", "rejected": "rejected",
-          "running": "running with MPC", "done": "done", "failed": "failed"}
+          "running": "running with MPC", "done": "done", "failed": "failed",
+          "refused": "refused by the differencing protection"}
+# The Room's texts for designed queries (the designer's own texts are in sandbox/ui.py).
+ROOM_DQ_TEXT = {
+    "kind": "Propose",
+    "kinds": ("a computation from the catalogue", "a query you design"),
+    "query": "The query: `{query}`",
+    "refused": "Not run: {reason}",
+    "log": "Audit log of the proposals (who proposed what, who approved or rejected it when, what ran, "
+           "what was opened)",
+}
+PROPOSAL_ACTIONS = ("proposed", "approved", "rejected", "proposal stopped", "all approved", "run started",
+                    "differencing check", "refused", "ran", "revealed", "run failed")
 
 
 @st.cache_resource
@@ -142,14 +156,28 @@ def show_result(p) -> None:
         shown = shown.sort_values("revealed", ascending=False).head(40)
     fig = px.bar(shown, x="cell", y="revealed", text="revealed", title=computations.get(p.computation).title)
     st.plotly_chart(big_layout(fig, height=360), key=f"room_result_chart_{p.id}")
-    st.dataframe(table[["cell", "revealed"]], hide_index=True, key=f"room_result_table_{p.id}")
+    if p.computation == "designed-query" and p.params.get("query"):  # every cell, suppressed ones marked
+        cells = compile_query(p.params["query"]).cells
+        st.dataframe(designed_table(p.result, cells)[["cell", "revealed", "status"]], hide_index=True,
+                     key=f"room_result_table_{p.id}")
+    else:
+        st.dataframe(table[["cell", "revealed"]], hide_index=True, key=f"room_result_table_{p.id}")
     if p.result.get("suppressed"):
         st.caption(f"{len(p.result['suppressed'])} small cell(s) were never opened (below the threshold).")
 
 
 def propose() -> None:
+    designed = st.session_state.get("room_prop_kind") == ROOM_DQ_TEXT["kinds"][1]
     try:
-        store.propose(room.code, token, st.session_state["room_prop_comp"], st.session_state.get("room_prop_orgs", []))
+        if designed:
+            query = st.session_state.get("room_prop_query")
+            if query is None:
+                raise RoomError("fix the query first (the message above says what is wrong)")
+            store.propose(room.code, token, "designed-query", st.session_state.get("room_prop_orgs", []),
+                          params={"query": query})
+        else:
+            store.propose(room.code, token, st.session_state["room_prop_comp"],
+                          st.session_state.get("room_prop_orgs", []))
     except RoomError as exc:
         st.session_state["room_prop_error"] = str(exc)
 
@@ -159,10 +187,14 @@ def select_joined() -> None:
 
 
 def proposal_form() -> None:
-    catalogue = computations.names()
-    st.selectbox("Computation", catalogue, key="room_prop_comp",
-                 index=catalogue.index("counts-by-form") if "counts-by-form" in catalogue else 0,
-                 format_func=lambda n: f"{computations.get(n).title} ({n})")
+    kind = st.radio(ROOM_DQ_TEXT["kind"], ROOM_DQ_TEXT["kinds"], key="room_prop_kind", horizontal=True)
+    if kind == ROOM_DQ_TEXT["kinds"][1]:
+        st.session_state["room_prop_query"], _ = designed_query_form(scenario.disclosure.min_cell, key="room_dq")
+    else:
+        catalogue = [n for n in computations.names() if not computations.get(n).needs_params]
+        st.selectbox("Computation", catalogue, key="room_prop_comp",
+                     index=catalogue.index("counts-by-form") if "counts-by-form" in catalogue else 0,
+                     format_func=lambda n: f"{computations.get(n).title} ({n})")
     st.multiselect("Organisations taking part (each must approve)", room.orgs, key="room_prop_orgs",
                    format_func=lambda o: names.get(o, o))
     c1, c2 = st.columns(2)
@@ -201,7 +233,11 @@ def live() -> None:
             comp = computations.get(p.computation)
             st.markdown(f"**#{p.id} {comp.title}** for {', '.join(names.get(o, o) for o in p.orgs)} · "
                         f"proposed by {names.get(p.proposed_by, p.proposed_by)} · **{STATUS.get(p.status, p.status)}**")
-            st.caption(f"Revealed if it runs: {comp.reveals}")
+            if p.computation == "designed-query" and p.params.get("query"):
+                st.markdown(ROOM_DQ_TEXT["query"].format(query=json.dumps(p.params["query"], ensure_ascii=False)))
+                st.caption(f"Revealed if it runs: {reveals_text(p.params['query'], scenario.disclosure.min_cell)}")
+            else:
+                st.caption(f"Revealed if it runs: {comp.reveals}")
             votes = [f"{names.get(o, o)}: {'approved' if p.votes[o] else 'rejected'}" for o in p.votes]
             votes += [f"{names.get(o, o)}: waiting" for o in p.waiting_for]
             st.write(" · ".join(votes))
@@ -214,12 +250,19 @@ def live() -> None:
                 st.info("The parties are computing; the result appears here for everyone.")
             if p.status == "failed":
                 st.error(f"The run failed: {p.error}")
+            if p.status == "refused":
+                st.warning(ROOM_DQ_TEXT["refused"].format(reason=p.error))
             if p.status == "done" and p.result:
                 show_result(p)
     if is_facilitator:
         st.subheader("Audit log")
         log = pd.DataFrame([a.__dict__ for a in store.audit(room.code)])
         st.dataframe(log[["at", "actor", "action", "detail"]], hide_index=True, key="room_audit")
+    elif proposals:  # every participant sees what happened to the proposals (not seats or refused joins)
+        st.subheader("Audit log")
+        st.caption(ROOM_DQ_TEXT["log"])
+        log = pd.DataFrame([a.__dict__ for a in store.audit(room.code) if a.action in PROPOSAL_ACTIONS])
+        st.dataframe(log[["at", "actor", "action", "detail"]], hide_index=True, key="room_audit_proposals")
 
 
 live()

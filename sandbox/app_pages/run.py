@@ -11,7 +11,16 @@ from sandbox.datasets import ensure_dataset
 from sandbox.mpc import computations
 from sandbox.mpc.runner import run_mpc
 from sandbox.results import own_slices, revealed_table, slices_table
-from sandbox.ui import big_layout, current_scenario, job_manager, org_colours, synthetic_banner, what_it_means
+from sandbox.ui import (
+    DQ_TEXT,
+    big_layout,
+    current_scenario,
+    designed_query_form,
+    job_manager,
+    org_colours,
+    synthetic_banner,
+    what_it_means,
+)
 
 st.title("Run a joint computation")
 synthetic_banner()
@@ -19,21 +28,54 @@ scenario = current_scenario()
 if scenario is None:
     st.stop()
 
-names = [n for n in computations.names() if not computations.get(n).needs_params]
-default = names.index("counts-by-form") if "counts-by-form" in names else 0
-choice = st.selectbox("Computation", names, index=default, key="run_computation",
-                      format_func=lambda n: f"{computations.get(n).title}  ({n})")
-comp = computations.get(choice)
-st.write(comp.summary)
-st.info(f"**What is revealed:** {comp.reveals}")
+# ------------------------------------------------------------------ the query designer (issue 19)
+# The designer's widgets and texts live in sandbox/ui.py (the Room uses them too); the Run page's own texts:
+DQ_RUN_TEXT = {
+    "history": "Answered earlier in this session (a new query with the same group-by and measure but other "
+               "filters is first checked against each of them inside MPC):",
+    "refused": "Refused by the differencing protection: compared with {label}, the two answers differ by too "
+               "few records (decided inside MPC; only this yes/no was opened). {tells}",
+    "checks": "Differencing checks before this query ran (one opened bit each):",
+}
+
+
+def designed_history(scn_name: str, seed_: int, chosen: list[str]) -> list[tuple[str, dict]]:
+    """The designed queries answered earlier in this session on the same data and organisations."""
+    return [(h["label"], h["query"]) for h in st.session_state.get("dq_history", [])
+            if h["scenario"] == scn_name and h["seed"] == seed_ and sorted(h["orgs"]) == sorted(chosen)]
+
+
+mode = st.radio(DQ_TEXT["mode"], DQ_TEXT["modes"], horizontal=True, key="run_mode")
+designing = mode == DQ_TEXT["modes"][1]
+designed_query: dict | None = None
+if designing:
+    choice = "designed-query"
+    comp = computations.get(choice)
+    designed_query, _designed_error = designed_query_form(scenario.disclosure.min_cell, key="dq")
+else:
+    names = [n for n in computations.names() if not computations.get(n).needs_params]
+    default = names.index("counts-by-form") if "counts-by-form" in names else 0
+    choice = st.selectbox("Computation", names, index=default, key="run_computation",
+                          format_func=lambda n: f"{computations.get(n).title}  ({n})")
+    comp = computations.get(choice)
+    st.write(comp.summary)
+    st.info(f"**What is revealed:** {comp.reveals}")
 
 orgs = st.multiselect("Organisations taking part", scenario.org_ids, default=scenario.org_ids, key="run_orgs")
 col1, col2 = st.columns(2)
 max_t = max(1, (len(orgs) - 1) // 2)
 threshold = col1.selectbox("Collusion threshold t (a coalition of t learns nothing)", list(range(1, max_t + 1)),
                            index=max_t - 1, key="run_threshold")
-min_cell = col2.number_input("Small-cell threshold (cells below are suppressed inside MPC)", 0, 1000,
-                             value=scenario.disclosure.min_cell, key="run_min_cell")
+if designing:  # the query carries its own threshold (above)
+    min_cell = int(st.session_state.get("dq_min_cell", scenario.disclosure.min_cell))
+else:
+    min_cell = col2.number_input("Small-cell threshold (cells below are suppressed inside MPC)", 0, 1000,
+                                 value=scenario.disclosure.min_cell, key="run_min_cell")
+if designing:
+    _earlier = designed_history(scenario.name, int(st.session_state.get("seed", 1)), list(orgs))
+    if _earlier:
+        st.caption(DQ_RUN_TEXT["history"] + " " + "; ".join(f"{label}: {json.dumps(q, ensure_ascii=False)}"
+                                                          for label, q in _earlier))
 
 manager = job_manager()
 seed = int(st.session_state.get("seed", 1))
@@ -41,20 +83,62 @@ seed = int(st.session_state.get("seed", 1))
 
 def start_job() -> None:
     scn, chosen, t, mc, comp_name = scenario, list(orgs), int(threshold), int(min_cell), choice
+    query = designed_query
 
     def work(job):
         job.message, job.progress = "preparing synthetic data", 0.05
         folder = ensure_dataset(scn, seed=seed, isolate=True)  # not in this web server (see datasets.py)
         job.message, job.progress = f"{len(chosen)} parties computing over TCP", 0.3
+        if comp_name == "designed-query":
+            return designed_work(scn, folder, query, chosen, t, mc, earlier, seed, job)
         result = run_mpc(scn, folder, comp_name, orgs=chosen, threshold=t, params={"min_cell": mc},
-                         cancel=job.cancel, timeout=180, nice=19)
+                         cancel=job.cancel, timeout=180, nice=19, check="later")
+        # The opened result is shown at once; the plaintext check (sandbox only) follows when it is done.
+        job.partial = {"run": result.to_json(), "data_dir": str(folder), "params": {"min_cell": mc}}
+        job.message, job.progress = "result opened; checking it against the plaintext (sandbox only)", 0.9
+        result.finish_check(timeout=180)
         return {"run": result.to_json(), "data_dir": str(folder), "params": {"min_cell": mc}}
+
+    if comp_name == "designed-query":
+        st.session_state.pop("dq_refused", None)
+        st.session_state.pop("dq_checks", None)
+        if query is None:
+            st.error("Fix the query first (the message above says what is wrong).")
+            return
+        earlier = designed_history(scn.name, seed, chosen)
 
     if len(orgs) < 3:
         st.error("Choose at least three organisations: with two, Shamir secret sharing hides nothing "
                  "(an honest majority needs three parties; real projects add an independent third party).")
         return
     st.session_state["run_job"] = manager.submit(f"{comp_name} ({len(chosen)} parties)", work)
+
+
+def designed_work(scn, folder, query, chosen, t, mc, earlier, data_seed, job) -> dict:
+    """A designed query in a job: the differencing checks (one opened bit each), then the query itself."""
+    from sandbox.mpc.differencing import run_designed_query
+
+    if earlier:
+        job.message = f"differencing checks against {len(earlier)} earlier query(ies), then the query"
+    outcome = run_designed_query(scn, folder, query, orgs=chosen, earlier=earlier, min_cell=mc, threshold=t,
+                                 cancel=job.cancel, timeout=180, nice=19)
+    checks = [{"label": c.earlier_label, "earlier": c.earlier, "approved": c.approved, "match": c.match}
+              for c in outcome.checks]
+    return {"run": outcome.run, "data_dir": str(folder), "params": {"min_cell": mc, "query": outcome.query},
+            "designed": {"query": outcome.query, "checks": checks, "orgs": chosen, "scenario": scn.name,
+                         "seed": data_seed}}
+
+
+def remember_designed(result: dict) -> None:
+    """After a designed-query job: keep an answered query in the session's history, or show the refusal."""
+    designed = result["designed"]
+    st.session_state["dq_checks"] = designed["checks"]
+    refused = next((c for c in designed["checks"] if not c["approved"]), None)
+    st.session_state["dq_refused"] = refused
+    if refused is None:
+        history = st.session_state.setdefault("dq_history", [])
+        history.append({"label": f"query {len(history) + 1}", "query": designed["query"],
+                        "orgs": designed["orgs"], "scenario": designed["scenario"], "seed": designed["seed"]})
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -72,6 +156,17 @@ _job = manager.get(st.session_state.get("run_job"))
 _poll = None if _job is None or not _job.active else (1.0 if _job.state == "running" else 2.0)
 
 
+def _keep_run(done: dict) -> None:
+    """Make a run's result the one this session shows (and the Size estimate page's input)."""
+    st.session_state["last_run"] = done["run"]
+    st.session_state["data_dir"] = done["data_dir"]
+    st.session_state["last_run_params"] = done["params"]
+    if done["run"]["computation"] == "capture-patterns":  # input for the Size estimate page
+        truth = json.loads((Path(done["data_dir"]) / "ground_truth.json").read_text())
+        st.session_state["capture_patterns"] = {"lists": done["run"]["parties"], "patterns": done["run"]["revealed"],
+                                                "true_population": truth.get("population")}
+
+
 @st.fragment(run_every=_poll)
 def job_status() -> None:
     """The job's state, polled while the job is active."""
@@ -79,6 +174,10 @@ def job_status() -> None:
     if job is None:
         st.caption("Press **Run with MPC** to start one process per organisation.")
         return
+    if job.active and job.partial is not None and st.session_state.get("partial_run_job") != job.id:
+        st.session_state["partial_run_job"] = job.id  # the result is open: show it now, the check follows
+        _keep_run(job.partial)
+        st.rerun()
     if job.active:
         ahead = manager.position(job.id) if job.state == "queued" else 0
         label = f"{job.label}: {job.message}" + (f" ({ahead} job(s) ahead)" if ahead else "")
@@ -89,21 +188,25 @@ def job_status() -> None:
         return
     if st.session_state.get("last_run_job") != job.id:  # the job has just ended: once per job
         st.session_state["last_run_job"] = job.id
-        if job.state == "done":
-            st.session_state["last_run"] = job.result["run"]
-            st.session_state["data_dir"] = job.result["data_dir"]
-            st.session_state["last_run_params"] = job.result["params"]
-            if job.result["run"]["computation"] == "capture-patterns":  # input for the Size estimate page
-                truth = json.loads((Path(job.result["data_dir"]) / "ground_truth.json").read_text())
-                st.session_state["capture_patterns"] = {"lists": job.result["run"]["parties"],
-                                                        "patterns": job.result["run"]["revealed"],
-                                                        "true_population": truth.get("population")}
+        if job.state == "done" and job.result.get("designed"):
+            remember_designed(job.result)
+        if job.state == "done" and job.result["run"] is not None:
+            _keep_run(job.result)
         st.rerun()  # the whole page: draws the result and ends the polling
     if job.state in {"error", "cancelled"}:
         st.error(f"The run did not finish: {job.error}")
 
 
 job_status()
+
+if designing and st.session_state.get("dq_refused"):
+    from sandbox.mpc.differencing import REFUSAL_TELLS
+
+    st.error(DQ_RUN_TEXT["refused"].format(label=st.session_state["dq_refused"]["label"], tells=REFUSAL_TELLS))
+if designing and st.session_state.get("dq_checks"):
+    st.caption(DQ_RUN_TEXT["checks"] + " " + "; ".join(
+        f"{c['label']}: {'approved' if c['approved'] else 'refused'}"
+        f" (check {'matches' if c['match'] else 'MISMATCH'})" for c in st.session_state["dq_checks"]))
 
 run = st.session_state.get("last_run")
 if run:
@@ -113,7 +216,12 @@ if run:
     c1.metric("Parties", len(run["parties"]))
     c2.metric("Seconds", f"{run['seconds']:.2f}")
     c3.metric("Bytes sent (max party)", f"{max(run['bytes_sent'].values()):,}")
-    c4.metric("Check against plaintext", "match" if ok else "MISMATCH")
+    check = run.get("check", "match" if ok else "mismatch")
+    verdict = {"match": "match", "pending": "checking…", "off": "off"}.get(check, "MISMATCH")
+    c4.metric("Check against plaintext", verdict,
+              help="The same figure computed in the clear from the pooled files (sandbox only). The result is "
+                   "shown as soon as the parties have opened it; the check follows"
+                   + (f", {run['check_seconds']:.1f} s later." if run.get("check_seconds") is not None else "."))
     table = revealed_table(run["revealed"], run.get("oracle"))
     shown = table.dropna(subset=["revealed"])
     if len(shown) > 40:
@@ -127,10 +235,22 @@ if run:
     if run.get("suppressed"):
         st.warning(f"{len(run['suppressed'])} cell(s) were below the small-cell threshold and were never opened: "
                    + ", ".join(map(str, run["suppressed"][:20])) + ("…" if len(run["suppressed"]) > 20 else ""))
+    if run["computation"] == "designed-query":
+        from sandbox.mpc.query import compile_query
+        from sandbox.results import designed_table
+
+        query_run = st.session_state.get("last_run_params", {}).get("query")
+        if query_run:
+            st.markdown("**The answer, cell by cell** (suppressed cells were never opened):")
+            st.dataframe(designed_table(run, compile_query(query_run).cells), hide_index=True,
+                         key="run_designed_table")
     what_it_means("everyone sees these totals and nothing else; your own numbers stayed with you.")
 
     try:
-        if run.get("own_counts"):  # computed by the run's check process, outside this web server
+        if check == "pending":  # the slices come from the check process: they arrive with the check
+            slices = pd.DataFrame()
+            st.caption("Each organisation's own slice appears here when the plaintext check is done.")
+        elif run.get("own_counts"):  # computed by the run's check process, outside this web server
             slices = slices_table(run["own_counts"])
         else:
             slices = cached_own_slices(st.session_state["data_dir"], tuple(run["parties"]), run["computation"],

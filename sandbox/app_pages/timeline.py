@@ -78,6 +78,12 @@ def _protocol_section() -> None:
     m1.metric("Expected duration", f"{f.predicted_seconds:,.1f} s")
     m2.metric("Rounds (messages per peer)", f"{f.rounds}")
     m3.metric("Data sent per party", f"{f.bytes_per_party / 1e6:,.2f} MB")
+    if f.command_seconds is not None:
+        st.caption(f"Predicts {f.predicts}: {f.command_overhead_seconds:,.1f} s of it is start-up, each party "
+                   "reading its own file and the plaintext check (fitted on measured commands); the chart below "
+                   "is the protocol itself.")
+    else:
+        st.caption(f"Predicts {f.predicts}.")
     fig = go.Figure(
         [
             go.Bar(
