@@ -77,6 +77,13 @@ if designing:
         st.caption(DQ_RUN_TEXT["history"] + " " + "; ".join(f"{label}: {json.dumps(q, ensure_ascii=False)}"
                                                           for label, q in _earlier))
 
+extra = {}
+if choice == "capture-patterns-by":  # the covariates a person's levels are taken from (first organisation wins)
+    from sandbox.mpc.overlap_catalogue import COVARIATES, DEFAULT_COVARIATES
+
+    extra["covariates"] = st.multiselect("Covariates (levels per person, decided inside MPC)", list(COVARIATES),
+                                         default=list(DEFAULT_COVARIATES), key="run_covariates")
+
 manager = job_manager()
 seed = int(st.session_state.get("seed", 1))
 
@@ -84,6 +91,7 @@ seed = int(st.session_state.get("seed", 1))
 def start_job() -> None:
     scn, chosen, t, mc, comp_name = scenario, list(orgs), int(threshold), int(min_cell), choice
     query = designed_query
+    params = {"min_cell": mc, **extra}
 
     def work(job):
         job.message, job.progress = "preparing synthetic data", 0.05
@@ -91,13 +99,13 @@ def start_job() -> None:
         job.message, job.progress = f"{len(chosen)} parties computing over TCP", 0.3
         if comp_name == "designed-query":
             return designed_work(scn, folder, query, chosen, t, mc, earlier, seed, job)
-        result = run_mpc(scn, folder, comp_name, orgs=chosen, threshold=t, params={"min_cell": mc},
+        result = run_mpc(scn, folder, comp_name, orgs=chosen, threshold=t, params=params,
                          cancel=job.cancel, timeout=180, nice=19, check="later")
         # The opened result is shown at once; the plaintext check (sandbox only) follows when it is done.
-        job.partial = {"run": result.to_json(), "data_dir": str(folder), "params": {"min_cell": mc}}
+        job.partial = {"run": result.to_json(), "data_dir": str(folder), "params": params}
         job.message, job.progress = "result opened; checking it against the plaintext (sandbox only)", 0.9
         result.finish_check(timeout=180)
-        return {"run": result.to_json(), "data_dir": str(folder), "params": {"min_cell": mc}}
+        return {"run": result.to_json(), "data_dir": str(folder), "params": params}
 
     if comp_name == "designed-query":
         st.session_state.pop("dq_refused", None)
@@ -106,6 +114,9 @@ def start_job() -> None:
             st.error("Fix the query first (the message above says what is wrong).")
             return
         earlier = designed_history(scn.name, seed, chosen)
+    if comp_name == "capture-patterns-by" and not extra.get("covariates"):
+        st.error("Choose at least one covariate.")
+        return
 
     if len(orgs) < 3:
         st.error("Choose at least three organisations: with two, Shamir secret sharing hides nothing "
@@ -165,6 +176,12 @@ def _keep_run(done: dict) -> None:
         truth = json.loads((Path(done["data_dir"]) / "ground_truth.json").read_text())
         st.session_state["capture_patterns"] = {"lists": done["run"]["parties"], "patterns": done["run"]["revealed"],
                                                 "true_population": truth.get("population")}
+    if done["run"]["computation"] == "capture-patterns-by":  # for a size estimate with covariates
+        st.session_state["capture_patterns_by"] = {"lists": done["run"]["parties"],
+                                                   "covariates": done["params"]["covariates"],
+                                                   "revealed": done["run"]["revealed"],
+                                                   "suppressed": done["run"]["suppressed"],
+                                                   "data_dir": done["data_dir"]}
 
 
 @st.fragment(run_every=_poll)
