@@ -173,3 +173,22 @@ def test_covariate_lesson_numbers_are_rederived_independently():
         assert shown.loc[shown.level == level, "with covariates"].iloc[0] == pytest.approx(expected, rel=1e-3, abs=0.06)
     assert number(metric(at, "With covariates").value) == pytest.approx(fitted.sum(), rel=1e-3)
     assert zero.any()
+
+
+def test_covariate_lesson_reads_the_last_capture_patterns_by_run():
+    """The Run page stores a capture-patterns-by result; the lesson uses it (toggle on by default)."""
+    people = [(("A",), "F", 30), (("B",), "F", 20), (("A", "B"), "M", 5), (("C",), "M", 25), (("A", "C"), "F", 4),
+              (("B", "C"), "M", 6), (("A",), "M", 10), (("B",), "missing", 3)]
+    revealed = [{"lists": list(on), "levels": {"sex": sex}, "count": n} for on, sex, n in people]
+    at = AppTest.from_file(str(PAGE), default_timeout=300)
+    at.session_state["capture_patterns_by"] = {"lists": ["A", "B", "C"], "covariates": ["sex"],
+                                               "revealed": revealed, "suppressed": [], "data_dir": None}
+    at.run()
+    assert not at.exception and not at.error
+    assert at.toggle(key="mse_covariates_on").value is True
+    shown = next(d.value for d in at.dataframe if "with covariates" in d.value.columns)
+    assert "true population (sandbox)" not in shown.columns
+    # observed per level: the known ones exactly, the 3 with a missing value shared out by EM
+    assert shown.observed.sum() == pytest.approx(sum(n for *_, n in people), abs=0.05)
+    assert shown.set_index("level").observed["F"] >= 54 and shown.set_index("level").observed["M"] >= 46
+    assert any("imputed by EM" in w.value for w in at.warning)

@@ -215,12 +215,12 @@ def demo_people() -> tuple[pd.DataFrame, tuple[str, ...], dict[str, dict[str, in
 
 
 def covariate_source() -> tuple[CovariateTable, dict[str, dict[str, int]], str, list[str]]:
-    """The last capture-patterns-by Run in this session, else the plaintext demo table."""
-    run = st.session_state.get("last_run")
-    if isinstance(run, dict) and run.get("computation") == "capture-patterns-by":
-        table, notes = table_from_patterns_by(run, run.get("parties"), None, source="the last Run")
+    """The last capture-patterns-by Run in this session (stored by the Run page), else the plaintext demo."""
+    run = st.session_state.get("capture_patterns_by")
+    if isinstance(run, dict) and run.get("revealed"):
+        table, notes = table_from_patterns_by(run, run.get("lists"), run.get("covariates"), source="the last Run")
         truth: dict[str, dict[str, int]] = {}
-        folder = st.session_state.get("data_dir")
+        folder = run.get("data_dir")
         path = Path(folder) / "ground_truth.json" if folder else None
         if path is not None and path.is_file():
             marginals = json.loads(path.read_text(encoding="utf-8")).get("marginals", {}).get("population", {})
@@ -270,8 +270,8 @@ def covariate_lesson(key: str, _table: CovariateTable) -> tuple[pd.DataFrame, di
 def show_covariates() -> None:
     """List-only against covariate models, per stratum, with the generator's truth beside each."""
     st.subheader("Groups that are seen differently: covariates")
-    run = st.session_state.get("last_run")
-    from_run = isinstance(run, dict) and run.get("computation") == "capture-patterns-by"
+    run = st.session_state.get("capture_patterns_by")
+    from_run = isinstance(run, dict) and bool(run.get("revealed"))
     if not st.toggle(
         "Compare list-only and covariate models per group", value=from_run, key="mse_covariates_on"
     ):

@@ -7,7 +7,8 @@ and the covariates the MPC computation ``capture-patterns-by`` stratifies by, an
 the true number of victims per level.  Pure pandas; it does not import the
 generator (``synthetic``) or MPyC.
 
-Levels use the true attribute of the person (the MPC computation takes the value
+Levels are the codes of capture-patterns-by (sex F/M, minor minor/adult, dutch dutch/non_dutch, form
+sexual/labour/criminal/other) and use the true attribute of the person (the MPC computation takes the value
 the first organisation recorded; the generator records these attributes without
 error, so both agree except where no organisation recorded one).
 """
@@ -26,11 +27,11 @@ COVARIATES = ("sex", "minor", "dutch", "form")
 
 def _levels(population: pd.DataFrame, name: str) -> pd.Series:
     if name == "sex":
-        return population["sex"].astype(str).map({"F": "female", "M": "male"}).fillna("missing")
+        return population["sex"].astype(str)
     if name == "minor":
         return population["minor_at_exploitation"].astype(int).map({1: "minor", 0: "adult"})
     if name == "dutch":
-        return (population["nationality"].astype(str) == "NL").map({True: "dutch", False: "non-dutch"})
+        return (population["nationality"].astype(str) == "NL").map({True: "dutch", False: "non_dutch"})
     if name == "form":
         return population["primary_form"].astype(str)
     raise MSEError(f"unknown covariate '{name}'; the generator knows {', '.join(COVARIATES)}")
@@ -59,13 +60,13 @@ def true_by_level_from_marginals(
     out: dict[str, dict[str, int]] = {}
     for name in covariates:
         if name == "sex" and "sex" in marginals:
-            out[name] = {{"F": "female", "M": "male"}.get(k, k): v for k, v in marginals["sex"].items()}
+            out[name] = dict(marginals["sex"])
         elif name == "minor" and "minor_at_exploitation" in marginals:
             out[name] = {{"1": "minor", "0": "adult"}.get(str(k), str(k)): v
                          for k, v in marginals["minor_at_exploitation"].items()}
         elif name == "dutch" and "nationality" in marginals:
             nl = sum(v for k, v in marginals["nationality"].items() if k == "NL")
-            out[name] = {"dutch": nl, "non-dutch": sum(marginals["nationality"].values()) - nl}
+            out[name] = {"dutch": nl, "non_dutch": sum(marginals["nationality"].values()) - nl}
         elif name == "form" and "primary_form" in marginals:
             out[name] = dict(marginals["primary_form"])
     return out
