@@ -291,8 +291,9 @@ def table_from_patterns_by(
             payload = payload["result"]  # type: ignore[assignment]
             revealed = payload.get("revealed")
         suppressed = list(payload.get("suppressed") or [])
-        lists = lists or payload.get("lists") or payload.get("organisations")  # type: ignore[assignment]
-        covariates = covariates or payload.get("covariates")  # type: ignore[assignment]
+        lists = lists or payload.get("lists") or payload.get("parties")  # type: ignore[assignment]
+        params = payload.get("params") if isinstance(payload.get("params"), Mapping) else {}
+        covariates = covariates or payload.get("covariates") or params.get("covariates")  # type: ignore[assignment]
     else:
         revealed, suppressed = payload, []
     if not isinstance(revealed, Sequence) or not revealed:
@@ -303,7 +304,7 @@ def table_from_patterns_by(
     if not lists:
         lists = sorted({org for c in cells for org in c.get("lists", [])})
     if not covariates:
-        covariates = sorted({name for c in cells for name in (c.get("levels") or {})})
+        covariates = list(dict.fromkeys(name for c in cells for name in (c.get("levels") or {})))
     lists, covariates = tuple(lists), tuple(covariates)
     rows = []
     for i, cell in enumerate(cells):
