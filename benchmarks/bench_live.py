@@ -167,16 +167,22 @@ def main(argv: list[str] | None = None) -> int:
             if app is not None:
                 app.close()
     med = {k: statistics.median(v) for k, v in times.items()}
+    # the ratio within each repetition (measured seconds apart), then its median: robust to the machine's
+    # load changing between repetitions, which moves both numbers of a pair together
+    paired = {k: statistics.median(x / b for x, b in zip(times[k], times["bare"], strict=True)) for k in variants}
     rows = [{"variant": k, "median_s": round(med[k], 3), "ratio_to_bare": round(med[k] / med["bare"], 2),
-             "runs_s": [round(x, 3) for x in times[k]]} for k in variants]
+             "median_paired_ratio": round(paired[k], 2), "runs_s": [round(x, 3) for x in times[k]]}
+            for k in variants]
     print(f"\n{m} parties, {records} records, median of {repeat} (alternating):\n")
-    print("| variant | median (s) | × bare |\n|---|---:|---:|")
+    print("| variant | median (s) | × bare (medians) | × bare (median of paired ratios) |\n|---|---:|---:|---:|")
     for row in rows:
-        print(f"| {row['variant']} | {row['median_s']:.2f} | {row['ratio_to_bare']:.2f} |")
+        print(f"| {row['variant']} | {row['median_s']:.2f} | {row['ratio_to_bare']:.2f} | "
+              f"{row['median_paired_ratio']:.2f} |")
     if not args.quick:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps({"date": date.today().isoformat(), "machine": platform.platform(),
-                                       "cores": os.cpu_count(), "parties": m, "records": records,
+                                       "cores": os.cpu_count(), "load_average_1min_at_end": os.getloadavg()[0],
+                                       "parties": m, "records": records,
                                        "repeat": repeat, "rows": rows}, indent=2) + "\n")
         print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
     return 0
