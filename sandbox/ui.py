@@ -6,6 +6,7 @@ import logging
 
 import streamlit as st
 
+from sandbox import i18n
 from sandbox.jobs import JOB_LOG_FORMAT, JobManager
 from sandbox.scenario import DEFAULT_SCENARIO, Scenario, ScenarioError, load_scenario
 
@@ -18,6 +19,52 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 18px; }
 .only-you { border-left: 8px solid var(--org-colour, #888); padding-left: 10px; }
 </style>
 """
+
+
+# ---- language of this browser session (st.session_state["lang"]; set by app.py from ?lang= or the switch)
+
+
+def lang() -> str:
+    """'nl' or 'en': this browser session's language; it is also made the language of sandbox.i18n's helpers
+    called from this script run (sandbox/views, the report)."""
+    code = i18n.normalise_language(st.session_state.get("lang"))
+    if code is None:
+        code = i18n.normalise_language(st.query_params.get("lang")) or i18n.default_language()
+        st.session_state["lang"] = code
+    i18n.use_language(code)
+    return code
+
+
+def _(message: str) -> str:
+    """gettext bound to this session's language."""
+    return i18n.translations(lang()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return i18n.translations(lang()).ngettext(singular, plural, n)
+
+
+def T(text) -> str:  # noqa: N802  (short on purpose: it wraps every scenario text on the pages)
+    """A scenario text (title, organisation name, script step...) in this session's language."""
+    return i18n.localized(text, lang())
+
+
+def num(value: float) -> str:
+    """A whole number for this language: 1.234 (nl) / 1,234 (en)."""
+    return i18n.format_int(value, lang())
+
+
+def dec(value: float, digits: int = 1) -> str:
+    return i18n.format_decimal(value, lang(), digits)
+
+
+def pct(fraction: float, digits: int = 0) -> str:
+    return i18n.format_percent(fraction, lang(), digits)
+
+
+def separators() -> str:
+    """For plotly's layout: the decimal and thousands marks of this language (',.' in Dutch)."""
+    return i18n.plotly_separators(lang())
 
 
 @st.cache_resource
@@ -54,35 +101,35 @@ def org_colours(scenario: Scenario) -> dict[str, str]:
 
 
 def org_names(scenario: Scenario) -> dict[str, str]:
-    return {o.id: o.name for o in scenario.organisations}
+    return {o.id: T(o.name) for o in scenario.organisations}
 
 
 def synthetic_banner() -> None:
-    st.markdown('<span class="synthetic-banner">SYNTHETIC DATA — no real person appears here</span>',
+    st.markdown('<span class="synthetic-banner">' + _("SYNTHETIC DATA — no real person appears here") + "</span>",
                 unsafe_allow_html=True)
 
 
 def what_it_means(text: str) -> None:
-    st.caption(f"**What this means for your organisation:** {text}")
+    st.caption(_("**What this means for your organisation:** {text}").format(text=text))
 
 
 def big_layout(fig, *, height: int = 420):
     """Projector-friendly plotly layout: large fonts, no clutter."""
     fig.update_layout(font={"size": 17}, height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      legend={"font": {"size": 15}})
+                      legend={"font": {"size": 15}}, separators=separators())
     return fig
 
 
 def offer_quick_run(scenario: Scenario, key: str) -> None:
     """When no run exists yet: say so, and offer a small real run right here."""
-    st.info(
+    st.info(_(
         "There is no MPC run to look at yet. Run a computation on the **Run** page first, "
         "or start a small one here (counts per form on a small SYNTHETIC dataset, about 5 seconds)."
-    )
-    if st.button("Run counts-by-form on a small synthetic dataset", key=key):
+    ))
+    if st.button(_("Run counts-by-form on a small synthetic dataset"), key=key):
         from sandbox.views.quick_run import quick_demo_run
 
-        with st.spinner("Starting one MPyC process per organisation..."):
+        with st.spinner(_("Starting one MPyC process per organisation...")):
             result, data_dir = quick_demo_run(scenario, seed=int(st.session_state.get("seed", 1)))
         st.session_state["last_run"] = result.to_json()
         st.session_state["data_dir"] = str(data_dir)

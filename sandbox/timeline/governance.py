@@ -15,6 +15,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from synthetic.text import Text
+
 __all__ = [
     "Duration",
     "GovernancePlan",
@@ -105,7 +107,7 @@ class ResourceSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=_ID)
-    title: str = Field(min_length=1)
+    title: Text
     capacity: int = Field(1, ge=1, le=100)
     per_org: bool = False
 
@@ -116,7 +118,7 @@ class Phase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=_ID)
-    title: str = Field(min_length=1)
+    title: Text
     per_org: bool = False
     duration: Duration
     depends_on: list[str] = Field(default_factory=list)
@@ -130,7 +132,7 @@ class GovernancePlan(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    source: str = Field(
+    source: Text = Field(
         "assumptions for the workshop (not measured)", description="where the duration figures come from"
     )
     note: str = ""
