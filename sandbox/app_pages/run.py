@@ -11,9 +11,20 @@ from sandbox.datasets import ensure_dataset
 from sandbox.mpc import computations
 from sandbox.mpc.runner import run_mpc
 from sandbox.results import own_slices, revealed_table, slices_table
-from sandbox.ui import big_layout, current_scenario, job_manager, org_colours, synthetic_banner, what_it_means
+from sandbox.ui import (
+    _,
+    big_layout,
+    current_scenario,
+    dec,
+    job_manager,
+    ngettext,
+    num,
+    org_colours,
+    synthetic_banner,
+    what_it_means,
+)
 
-st.title("Run a joint computation")
+st.title(_("Run a joint computation"))
 synthetic_banner()
 scenario = current_scenario()
 if scenario is None:
@@ -21,18 +32,18 @@ if scenario is None:
 
 names = [n for n in computations.names() if not computations.get(n).needs_params]
 default = names.index("counts-by-form") if "counts-by-form" in names else 0
-choice = st.selectbox("Computation", names, index=default, key="run_computation",
+choice = st.selectbox(_("Computation"), names, index=default, key="run_computation",
                       format_func=lambda n: f"{computations.get(n).title}  ({n})")
 comp = computations.get(choice)
 st.write(comp.summary)
-st.info(f"**What is revealed:** {comp.reveals}")
+st.info(_("**What is revealed:** {reveals}").format(reveals=comp.reveals))
 
-orgs = st.multiselect("Organisations taking part", scenario.org_ids, default=scenario.org_ids, key="run_orgs")
+orgs = st.multiselect(_("Organisations taking part"), scenario.org_ids, default=scenario.org_ids, key="run_orgs")
 col1, col2 = st.columns(2)
 max_t = max(1, (len(orgs) - 1) // 2)
-threshold = col1.selectbox("Collusion threshold t (a coalition of t learns nothing)", list(range(1, max_t + 1)),
+threshold = col1.selectbox(_("Collusion threshold t (a coalition of t learns nothing)"), list(range(1, max_t + 1)),
                            index=max_t - 1, key="run_threshold")
-min_cell = col2.number_input("Small-cell threshold (cells below are suppressed inside MPC)", 0, 1000,
+min_cell = col2.number_input(_("Small-cell threshold (cells below are suppressed inside MPC)"), 0, 1000,
                              value=scenario.disclosure.min_cell, key="run_min_cell")
 
 manager = job_manager()
@@ -41,20 +52,24 @@ seed = int(st.session_state.get("seed", 1))
 
 def start_job() -> None:
     scn, chosen, t, mc, comp_name = scenario, list(orgs), int(threshold), int(min_cell), choice
+    # The job runs in a worker thread, outside this script run: its messages are translated here, in advance.
+    preparing = _("preparing synthetic data")
+    computing = _("{n} parties computing over TCP").format(n=len(chosen))
 
     def work(job):
-        job.message, job.progress = "preparing synthetic data", 0.05
+        job.message, job.progress = preparing, 0.05
         folder = ensure_dataset(scn, seed=seed, isolate=True)  # not in this web server (see datasets.py)
-        job.message, job.progress = f"{len(chosen)} parties computing over TCP", 0.3
+        job.message, job.progress = computing, 0.3
         result = run_mpc(scn, folder, comp_name, orgs=chosen, threshold=t, params={"min_cell": mc},
                          cancel=job.cancel, timeout=180, nice=19)
         return {"run": result.to_json(), "data_dir": str(folder), "params": {"min_cell": mc}}
 
     if len(orgs) < 3:
-        st.error("Choose at least three organisations: with two, Shamir secret sharing hides nothing "
-                 "(an honest majority needs three parties; real projects add an independent third party).")
+        st.error(_("Choose at least three organisations: with two, Shamir secret sharing hides nothing "
+                   "(an honest majority needs three parties; real projects add an independent third party)."))
         return
-    st.session_state["run_job"] = manager.submit(f"{comp_name} ({len(chosen)} parties)", work)
+    st.session_state["run_job"] = manager.submit(_("{name} ({n} parties)").format(name=comp_name, n=len(chosen)),
+                                                 work)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -63,7 +78,7 @@ def cached_own_slices(data_dir: str, orgs: tuple[str, ...], computation: str, pa
     return own_slices(data_dir, list(orgs), computation, json.loads(params_json))
 
 
-st.button("Run with MPC", type="primary", key="run_start", on_click=start_job)
+st.button(_("Run with MPC"), type="primary", key="run_start", on_click=start_job)
 
 _job = manager.get(st.session_state.get("run_job"))
 # Poll the job: every second while it runs, every 2 s while it waits in the queue. Each poll is a small
@@ -77,14 +92,15 @@ def job_status() -> None:
     """The job's state, polled while the job is active."""
     job = manager.get(st.session_state.get("run_job"))
     if job is None:
-        st.caption("Press **Run with MPC** to start one process per organisation.")
+        st.caption(_("Press **Run with MPC** to start one process per organisation."))
         return
     if job.active:
         ahead = manager.position(job.id) if job.state == "queued" else 0
-        label = f"{job.label}: {job.message}" + (f" ({ahead} job(s) ahead)" if ahead else "")
+        label = f"{job.label}: {job.message}" + (" (" + ngettext("{n} job ahead", "{n} jobs ahead", ahead).format(
+            n=ahead) + ")" if ahead else "")
         with st.status(label, state="running"):
             st.progress(job.progress)
-        if st.button("Cancel", key="run_cancel"):
+        if st.button(_("Cancel"), key="run_cancel"):
             manager.cancel(job.id)
         return
     if st.session_state.get("last_run_job") != job.id:  # the job has just ended: once per job
@@ -100,20 +116,20 @@ def job_status() -> None:
                                                         "true_population": truth.get("population")}
         st.rerun()  # the whole page: draws the result and ends the polling
     if job.state in {"error", "cancelled"}:
-        st.error(f"The run did not finish: {job.error}")
+        st.error(_("The run did not finish: {error}").format(error=job.error))
 
 
 job_status()
 
 run = st.session_state.get("last_run")
 if run:
-    st.subheader("Result opened to every organisation")
+    st.subheader(_("Result opened to every organisation"))
     ok = run.get("match")
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Parties", len(run["parties"]))
-    c2.metric("Seconds", f"{run['seconds']:.2f}")
-    c3.metric("Bytes sent (max party)", f"{max(run['bytes_sent'].values()):,}")
-    c4.metric("Check against plaintext", "match" if ok else "MISMATCH")
+    c1.metric(_("Parties"), len(run["parties"]))
+    c2.metric(_("Seconds"), dec(run["seconds"], 2))
+    c3.metric(_("Bytes sent (max party)"), num(max(run["bytes_sent"].values())))
+    c4.metric(_("Check against plaintext"), _("match") if ok else _("MISMATCH"))
     table = revealed_table(run["revealed"], run.get("oracle"))
     shown = table.dropna(subset=["revealed"])
     if len(shown) > 40:
@@ -121,13 +137,15 @@ if run:
     # graph_objects, not plotly.express: a finished job reruns this page for every user at about the same
     # time, and px.bar costs the shared web server about ten times more (34 vs 3.6 ms for the grouped chart)
     fig = go.Figure(go.Bar(x=shown["cell"], y=shown["revealed"], marker_color="#0b5394"))
-    fig.update_layout(title=f"Revealed: {computations.get(run['computation']).title}", xaxis_title="cell",
-                      yaxis_title="revealed")
+    fig.update_layout(title=_("Revealed: {title}").format(title=computations.get(run["computation"]).title),
+                      xaxis_title=_("cell"), yaxis_title=_("revealed"))
     st.plotly_chart(big_layout(fig), key="run_revealed_chart")
     if run.get("suppressed"):
-        st.warning(f"{len(run['suppressed'])} cell(s) were below the small-cell threshold and were never opened: "
+        st.warning(ngettext("{n} cell was below the small-cell threshold and was never opened: ",
+                            "{n} cells were below the small-cell threshold and were never opened: ",
+                            len(run["suppressed"])).format(n=len(run["suppressed"]))
                    + ", ".join(map(str, run["suppressed"][:20])) + ("…" if len(run["suppressed"]) > 20 else ""))
-    what_it_means("everyone sees these totals and nothing else; your own numbers stayed with you.")
+    what_it_means(_("everyone sees these totals and nothing else; your own numbers stayed with you."))
 
     try:
         if run.get("own_counts"):  # computed by the run's check process, outside this web server
@@ -137,16 +155,16 @@ if run:
                                        json.dumps(st.session_state.get("last_run_params", {}), sort_keys=True))
     except Exception as exc:
         slices = pd.DataFrame()
-        st.caption(f"(own slices not available: {exc})")
+        st.caption(_("(own slices not available: {error})").format(error=exc))
     if not slices.empty:
         slices = slices[slices["cell"].isin(shown["cell"])]
         colours = org_colours(scenario)
         fig = go.Figure([go.Bar(x=part["cell"], y=part["count"], name=org, marker_color=colours.get(org))
                          for org, part in slices.groupby("organisation", sort=False)])
-        fig.update_layout(barmode="group", title="Each organisation's own slice (each sees only its own bar)",
-                          xaxis_title="cell", yaxis_title="count", legend_title_text="organisation")
+        fig.update_layout(barmode="group", title=_("Each organisation's own slice (each sees only its own bar)"),
+                          xaxis_title=_("cell"), yaxis_title=_("count"), legend_title_text=_("organisation"))
         st.plotly_chart(big_layout(fig), key="run_slices_chart")
-    with st.expander("Check panel: the same figure computed in the clear (sandbox only)"):
+    with st.expander(_("Check panel: the same figure computed in the clear (sandbox only)")):
         st.dataframe(table, hide_index=True, key="run_check_table")
-        st.caption("A real deployment has no such check: nobody holds the pooled data. Here it proves the MPC "
-                   "result is exactly what a trusted party would have computed.")
+        st.caption(_("A real deployment has no such check: nobody holds the pooled data. Here it proves the MPC "
+                     "result is exactly what a trusted party would have computed."))

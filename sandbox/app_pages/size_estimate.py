@@ -22,7 +22,7 @@ from sandbox.mse import (
     table_from_frame,
 )
 from sandbox.mse.charts import estimates_figure, method_label, suppression_figure, upset_figure
-from sandbox.ui import what_it_means
+from sandbox.ui import _, num, what_it_means
 
 SOURCE_MPC, SOURCE_BUNDLED, SOURCE_UPLOAD = "Result of the MPC run", "Published example", "Upload a CSV"
 DEFAULT_DATASET = "UKdat"
@@ -60,26 +60,29 @@ def choose_table() -> tuple[CaptureTable | None, int | None]:
     """Input widgets; returns the table and the true population if known."""
     mpc = st.session_state.get("capture_patterns")
     if mpc is not None and not isinstance(mpc, dict):
-        st.error("The MPC result in this session has an unexpected format; choose another source.")
+        st.error(_("The MPC result in this session has an unexpected format; choose another source."))
         mpc = None
     sources = ([SOURCE_MPC] if mpc else []) + [SOURCE_BUNDLED, SOURCE_UPLOAD]
-    source = st.radio("Where do the counts come from?", sources, key="mse_source", horizontal=True)
+    labels = {SOURCE_MPC: _("Result of the MPC run"), SOURCE_BUNDLED: _("Published example"),
+              SOURCE_UPLOAD: _("Upload a CSV")}
+    source = st.radio(_("Where do the counts come from?"), sources, key="mse_source", horizontal=True,
+                      format_func=labels.get)
     if source == SOURCE_MPC:
         table = CaptureTable.from_patterns(mpc.get("patterns", []), mpc.get("lists", []))
         return table, mpc.get("true_population")
     if source == SOURCE_BUNDLED:
         names = published.names()
         name = st.selectbox(
-            "Published data set",
+            _("Published data set"),
             names,
             key="mse_dataset",
             index=names.index(DEFAULT_DATASET) if DEFAULT_DATASET in names else 0,
             format_func=lambda n: f"{n} - {published.DESCRIPTIONS.get(n, '')}",
         )
         return published.load_table(name), None
-    upload = st.file_uploader("CSV: one 0/1 column per list, then 'count'", type=["csv"], key="mse_upload")
+    upload = st.file_uploader(_("CSV: one 0/1 column per list, then 'count'"), type=["csv"], key="mse_upload")
     if upload is None:
-        st.info("Upload a file to continue.")
+        st.info(_("Upload a file to continue."))
         return None, None
     frame = pd.read_csv(io.BytesIO(upload.getvalue()), dtype=str, keep_default_na=False)
     return table_from_frame(frame, source=upload.name), None
@@ -88,33 +91,33 @@ def choose_table() -> tuple[CaptureTable | None, int | None]:
 def show_overlaps(table: CaptureTable) -> None:
     """UpSet-style chart of the capture patterns."""
     st.plotly_chart(upset_figure(table), key="mse_upset_chart")
-    what_it_means(
+    what_it_means(_(
         "each bar is a group of people seen by exactly the organisations marked with dark dots. "
         "The few people seen by two or more organisations are what lets us estimate how many nobody saw."
-    )
+    ))
 
 
 def show_models(table: CaptureTable, true_population: int | None) -> None:
     """Estimates of all available models side by side, with optional bootstrap intervals."""
     pthresh = st.select_slider(
-        "Stepwise p-value threshold",
+        _("Stepwise p-value threshold"),
         options=[0.001, 0.005, 0.01, 0.02, 0.05, 0.1],
         value=0.02,
         key="mse_pthresh",
     )
-    with st.expander("Confidence intervals (bootstrap)"):
+    with st.expander(_("Confidence intervals (bootstrap)")):
         n_boot = st.number_input(
-            "Replicates", min_value=20, max_value=2000, value=200, step=50, key="mse_n_boot"
+            _("Replicates"), min_value=20, max_value=2000, value=200, step=50, key="mse_n_boot"
         )
-        seed = st.number_input("Seed", min_value=0, max_value=10**6, value=1234, step=1, key="mse_seed")
-        if st.button("Compute 95% intervals (main effects and stepwise)", key="mse_bootstrap_run"):
+        seed = st.number_input(_("Seed"), min_value=0, max_value=10**6, value=1234, step=1, key="mse_seed")
+        if st.button(_("Compute the 95 % intervals (main effects and stepwise)"), key="mse_bootstrap_run"):
             st.session_state["mse_boot_request"] = (_key(table), int(n_boot), int(seed))
     request = st.session_state.get("mse_boot_request")
     n_boot, seed = request[1:] if request and request[0] == _key(table) else (0, 1234)
     results, messages = [], []
     for method in available_methods(table):
         boot = n_boot if method in ("main", "stepwise") else 0
-        with st.spinner(f"Fitting {method_label(method, pthresh)}..."):
+        with st.spinner(_("Fitting {model}...").format(model=method_label(method, pthresh))):
             result, error = run_method(*_key(table), method, pthresh, boot, seed)
         if error:
             messages.append(f"{method_label(method, pthresh)}: {error}")
@@ -126,15 +129,15 @@ def show_models(table: CaptureTable, true_population: int | None) -> None:
         return
     _metrics(results, pthresh, true_population)
     st.plotly_chart(estimates_figure(results, pthresh, true_population), key="mse_estimates_chart")
-    what_it_means(
+    what_it_means(_(
         "different, equally defensible models give different totals. Quote a range and the model, never one "
-        "number; the bars with whiskers show 95% bootstrap intervals when computed."
-    )
+        "number; the bars with whiskers show 95 % bootstrap intervals when computed."
+    ))
     if len(table.lists) > 5:
-        st.info(
+        st.info(_(
             "AIC/BIC search over all models is only offered for up to 5 lists (6 lists already means "
-            "32,768 models); the stepwise method is the standard choice here."
-        )
+            "{models} models); the stepwise method is the standard choice here."
+        ).format(models=num(32_768)))
     for warning in dict.fromkeys(w for r in results for w in r.warnings):
         st.warning(warning)
 
@@ -143,21 +146,22 @@ def _metrics(results, pthresh: float, true_population: int | None) -> None:
     """One metric per model (and the true population when known)."""
     columns = st.columns(len(results) + (1 if true_population else 0))
     for column, result in zip(columns, results, strict=False):
-        interval = f"95%: {result.ci95[0]:,.0f}-{result.ci95[1]:,.0f}" if result.ci95 else None
+        interval = f"95%: {num(result.ci95[0])}-{num(result.ci95[1])}" if result.ci95 else None
         column.metric(
             method_label(result.method, pthresh),
-            f"{result.estimate:,.0f}",
+            num(result.estimate),
             delta=interval,
             delta_color="off",
             delta_arrow="off",
-            help="Interactions: " + (", ".join(result.terms) or "none"),
+            help=_("Interactions: {terms}").format(terms=", ".join(result.terms) or _("none")),
         )
     if true_population:
-        columns[-1].metric("True population (synthetic)", f"{true_population:,}")
+        columns[-1].metric(_("True population (synthetic)"), num(true_population))
     st.markdown(
-        f"**Observed:** {results[0].observed:,} people on at least one list.  "
+        _("**Observed:** {n} people on at least one list.").format(n=num(results[0].observed)) + "  "
         + "  ".join(
-            f"**{method_label(r.method, pthresh)}** uses {', '.join(r.terms) or 'no interactions'}."
+            _("**{model}** uses {terms}.").format(model=method_label(r.method, pthresh),
+                                                  terms=", ".join(r.terms) or _("no interactions"))
             for r in results
         )
     )
@@ -165,9 +169,9 @@ def _metrics(results, pthresh: float, true_population: int | None) -> None:
 
 def show_disclosure(table: CaptureTable) -> None:
     """Disclosure control vs estimate: suppress small cells and refit (stepwise)."""
-    st.subheader("Disclosure control vs estimate")
+    st.subheader(_("Disclosure control vs estimate"))
     min_cell = st.slider(
-        "Publish only cells with at least this many people (smaller cells set to 0)",
+        _("Publish only cells with at least this many people (smaller cells set to 0)"),
         min_value=MIN_CELL_RANGE.start,
         max_value=MIN_CELL_RANGE.stop - 1,
         value=5,
@@ -176,31 +180,33 @@ def show_disclosure(table: CaptureTable) -> None:
     points, observed = [], []
     for cut in MIN_CELL_RANGE:
         suppressed = suppress_small_cells(table, cut)
-        result, _ = run_method(*_key(suppressed), "stepwise", 0.02)
+        result, _error = run_method(*_key(suppressed), "stepwise", 0.02)
         points.append((cut, result.estimate if result else None))
         observed.append(suppressed.observed)
     chosen = dict(points)[min_cell]
     left, right = st.columns(2)
-    left.metric("Stepwise estimate, all cells", f"{points[0][1]:,.0f}" if points[0][1] else "n/a")
+    left.metric(_("Stepwise estimate, all cells"), num(points[0][1]) if points[0][1] else _("n/a"))
     right.metric(
-        f"Stepwise estimate, cells < {min_cell} suppressed", f"{chosen:,.0f}" if chosen else "does not exist"
+        _("Stepwise estimate, cells < {min_cell} suppressed").format(min_cell=min_cell),
+        num(chosen) if chosen else _("does not exist"),
     )
     st.plotly_chart(suppression_figure(points, observed, min_cell), key="mse_suppression_chart")
-    what_it_means(
+    what_it_means(_(
         "hiding small cells protects individuals, but those small cells are often the overlaps the estimate "
         "depends on. Agree on disclosure rules before the computation, and check what they cost."
-    )
+    ))
 
 
 def main() -> None:
     """Render the page."""
-    st.title("Size estimate: how many victims does nobody see?")
-    st.markdown(
+    st.title(_("Size estimate: how many victims does nobody see?"))
+    st.markdown(_(
         "**Multiple systems estimation (MSE)** compares how often the same people appear on several "
         "organisations' lists. If lists overlap little, many people are probably missed by all of them. "
         "The MPC run can produce exactly the input MSE needs - the number of people per combination of "
-        "lists - without any organisation revealing who is on its list."
-    )
+        "lists - without any organisation revealing who is on its list. The estimate is the size of the "
+        "hidden population: registered and unregistered victims together."
+    ))
     try:
         table, true_population = choose_table()
         if table is None:
@@ -209,9 +215,9 @@ def main() -> None:
         show_models(table, true_population)
         show_disclosure(table)
     except MSEError as exc:
-        st.error(f"Cannot estimate: {exc}")
+        st.error(_("Cannot estimate: {error}").format(error=exc))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        st.error(f"Could not read the file: {exc}")
+        st.error(_("Could not read the file: {error}").format(error=exc))
 
 
 main()

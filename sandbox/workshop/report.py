@@ -132,7 +132,8 @@ def charts(report: WorkshopReport) -> list[tuple[str, go.Figure]]:
     if report.timeline:
         t = report.timeline
         title = _timeline_title(report)
-        out.append((title, _bar(title, [_("naive plan"), _("half of the projects"), _("8 in 10 projects"), _("9 in 10 projects")],
+        labels = [_("naive plan"), _("half of the projects"), _("8 in 10 projects"), _("9 in 10 projects")]
+        out.append((title, _bar(title, labels,
                                 [t.get("naive_days"), t.get("p50_days"), t.get("p80_days"), t.get("p90_days")],
                                 "#e76f51")))
     return out
@@ -156,8 +157,9 @@ def _revealed_rows(revealed: Any, lang: str = "en") -> list[tuple[str, str]]:
 def _timeline_text(report: WorkshopReport) -> str:
     t, _ = report.timeline or {}, gettext_for(report.lang)
     return _("Naive plan {naive} working days; half of the simulated projects finish within {p50}, 8 in 10 "
-             "within {p80}, 9 in 10 within {p90} working days.").format(naive=t.get("naive_days"), p50=t.get("p50_days"), p80=t.get("p80_days"),
-                                     p90=t.get("p90_days"))
+             "within {p80}, 9 in 10 within {p90} working days.").format(
+                 naive=t.get("naive_days"), p50=t.get("p50_days"), p80=t.get("p80_days"),
+                 p90=t.get("p90_days"))
 
 
 # ---------------------------------------------------------------------------------------------- HTML
