@@ -16,26 +16,26 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
-	$(BIN)/pybabel compile -q -d $(LOCALE) -D messages
+	$(BIN)/pybabel -q compile -d $(LOCALE) -D messages
 	touch $@
 
 # A catalog is recompiled whenever its .po changes (the .mo files are built, not committed).
 $(LOCALE)/%/LC_MESSAGES/messages.mo: $(LOCALE)/%/LC_MESSAGES/messages.po | $(STAMP)
-	$(BIN)/pybabel compile -q -d $(LOCALE) -D messages -l $*
+	$(BIN)/pybabel -q compile -d $(LOCALE) -D messages -l $*
 
 ## i18n: extract the texts of the code into messages.pot, merge them into the nl/en catalogs, compile
 i18n: i18n-extract i18n-update i18n-compile
 
 i18n-extract: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k ngettext:1,2 -k N_ --no-location --sort-output \
-	  --project "MPC Trust Sandbox" --copyright-holder "MPC Trust Sandbox contributors" \
+	$(BIN)/pybabel -q extract -F babel.cfg -k _ -k ngettext:1,2 -k N_ --no-location --sort-output -w 120 \
+	  --project "MPC Trust Sandbox" --version 0.1.0 --copyright-holder "MPC Trust Sandbox contributors" \
 	  -o $(LOCALE)/messages.pot sandbox
 
 i18n-update: $(STAMP)
-	$(BIN)/pybabel update -q -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel -q update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --no-fuzzy-matching --ignore-obsolete -w 120
 
 i18n-compile: $(STAMP)
-	$(BIN)/pybabel compile -q -d $(LOCALE) -D messages
+	$(BIN)/pybabel -q compile -d $(LOCALE) -D messages --statistics
 
 ## run: install into .venv and serve the app on http://127.0.0.1:$(PORT) with the default scenario
 run: $(STAMP) $(MO)
