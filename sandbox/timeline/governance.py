@@ -213,23 +213,29 @@ class GovernancePlan(BaseModel):
 
 
 DEFAULT_PLAN_DATA: dict = {
-    "source": (
-        "Assumptions for the workshop, not measurements: three-point estimates in working days "
-        "chosen by the sandbox team to be plausible for Dutch public organisations. The 40-70 day "
-        "consultation reflects the GDPR art. 36 deadline for a supervisory authority (8 weeks, "
-        "extendable by 6). Replace with your own."
-    ),
+    "source": {
+        "en": "Assumptions for the workshop, not measurements: three-point estimates in working days "
+              "chosen by the sandbox team to be plausible for Dutch public organisations. The 40-70 day "
+              "consultation reflects the GDPR art. 36 deadline for a supervisory authority (8 weeks, "
+              "extendable by 6). Replace with your own.",
+        "nl": "Aannames voor de workshop, geen metingen: driepuntsschattingen in werkdagen die het sandboxteam "
+              "plausibel vindt voor Nederlandse publieke organisaties. De raadpleging van 40-70 dagen volgt de "
+              "termijn van AVG art. 36 voor een toezichthouder (8 weken, met 6 weken te verlengen). Vervang ze "
+              "door uw eigen ervaring.",
+    },
     "note": (
         "Legal counsel is a shared pool of privacy lawyers (capacity 2); each organisation has one IT team."
     ),
     "resources": [
-        {"id": "legal_counsel", "title": "Privacy/legal counsel (shared pool)", "capacity": 2},
-        {"id": "it_team", "title": "IT team of the organisation", "capacity": 1, "per_org": True},
+        {"id": "legal_counsel", "title": {"en": "Privacy/legal counsel (shared pool)",
+                                           "nl": "Privacy- en juridisch adviseurs (gedeelde pool)"}, "capacity": 2},
+        {"id": "it_team", "title": {"en": "IT team of the organisation",
+                                     "nl": "IT-team van de organisatie"}, "capacity": 1, "per_org": True},
     ],
     "phases": [
         {
             "id": "workshops",
-            "title": "Stakeholder workshops",
+            "title": {"en": "Stakeholder workshops", "nl": "Workshops met belanghebbenden"},
             "duration": {"min": 10, "mode": 20, "max": 40},
             "risks": {
                 "pause": {
@@ -241,7 +247,7 @@ DEFAULT_PLAN_DATA: dict = {
         },
         {
             "id": "legal_review",
-            "title": "Legal review",
+            "title": {"en": "Legal review", "nl": "Juridische toets"},
             "per_org": True,
             "depends_on": ["workshops"],
             "resource": "legal_counsel",
@@ -256,13 +262,15 @@ DEFAULT_PLAN_DATA: dict = {
         },
         {
             "id": "dpia",
-            "title": "Data protection impact assessment (DPIA)",
+            "title": {"en": "Data protection impact assessment (DPIA)",
+                      "nl": "Gegevensbeschermingseffectbeoordeling (DPIA)"},
             "depends_on": ["legal_review"],
             "duration": {"min": 15, "mode": 25, "max": 60},
         },
         {
             "id": "dpa_consultation",
-            "title": "Consultation with the data protection authority",
+            "title": {"en": "Consultation with the data protection authority",
+                      "nl": "Voorafgaande raadpleging van de Autoriteit Persoonsgegevens"},
             "depends_on": ["dpia"],
             "duration": {"min": 20, "mode": 40, "max": 70},
             "risks": {
@@ -277,7 +285,7 @@ DEFAULT_PLAN_DATA: dict = {
         },
         {
             "id": "agreements",
-            "title": "Data-sharing agreements",
+            "title": {"en": "Data-sharing agreements", "nl": "Afspraken over gegevensdeling"},
             "per_org": True,
             "depends_on": ["dpa_consultation"],
             "resource": "legal_counsel",
@@ -292,7 +300,7 @@ DEFAULT_PLAN_DATA: dict = {
         },
         {
             "id": "data_prep",
-            "title": "Data preparation",
+            "title": {"en": "Data preparation", "nl": "Voorbereiden van de data"},
             "per_org": True,
             "depends_on": ["agreements"],
             "resource": "it_team",
@@ -300,7 +308,7 @@ DEFAULT_PLAN_DATA: dict = {
         },
         {
             "id": "node_setup",
-            "title": "MPC node set-up",
+            "title": {"en": "MPC node set-up", "nl": "Inrichten van de MPC-node"},
             "per_org": True,
             "depends_on": ["legal_review"],
             "resource": "it_team",
@@ -315,20 +323,20 @@ DEFAULT_PLAN_DATA: dict = {
         },
         {
             "id": "test_run",
-            "title": "Test run",
+            "title": {"en": "Test run", "nl": "Testrun"},
             "depends_on": ["data_prep", "node_setup"],
             "resource": "it_team",
             "duration": {"min": 3, "mode": 5, "max": 15},
         },
         {
             "id": "production_runs",
-            "title": "Production runs",
+            "title": {"en": "Production runs", "nl": "Productieruns"},
             "depends_on": ["test_run"],
             "duration": {"min": 5, "mode": 10, "max": 20},
         },
         {
             "id": "reporting",
-            "title": "Reporting",
+            "title": {"en": "Reporting", "nl": "Rapportage"},
             "depends_on": ["production_runs"],
             "duration": {"min": 5, "mode": 10, "max": 20},
         },
