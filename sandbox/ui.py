@@ -49,6 +49,25 @@ def T(text) -> str:  # noqa: N802  (short on purpose: it wraps every scenario te
     return i18n.localized(text, lang())
 
 
+def comp_title(comp) -> str:
+    """A catalogue computation's title in this language (the catalogue marks its texts with N_)."""
+    return _(comp.title)
+
+
+def comp_summary(comp) -> str:
+    return _(comp.summary)
+
+
+def comp_reveals(comp) -> str:
+    """What a computation reveals, in this language; the record-linkage entries end in a shared technical part."""
+    from sandbox.mpc.overlap_catalogue import _JOIN_REVEALS as join
+
+    text = comp.reveals
+    if text.endswith(join) and text != join:
+        return _(text[: -len(join)]) + _(join)
+    return _(text)
+
+
 def num(value: float) -> str:
     """A whole number for this language: 1.234 (nl) / 1,234 (en)."""
     return i18n.format_int(value, lang())

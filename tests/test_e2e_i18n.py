@@ -44,24 +44,24 @@ def _shot(page: Page, artifacts, name: str) -> None:
 def test_every_page_in_dutch(page: Page, streamlit_server: str, artifacts):
     page.set_default_timeout(90_000)
     page.goto(streamlit_server + "/?lang=nl")
-    expect(page.get_by_text("SYNTHETISCHE DATA").first).to_be_visible()
+    expect(page.get_by_text("SYNTHETISCHE DATA").first).to_be_visible(timeout=90_000)
     expect(page.get_by_text("meervoudige partijberekening (MPC)")).to_be_visible()
     expect(page.get_by_text("Nationale Politie").first).to_be_visible()
     _shot(page, artifacts, "nl-home.png")
 
     _open(page, "Uitvoeren")
     page.get_by_role("button", name="Uitvoeren met MPC").click()
-    metric = page.locator('[data-testid="stMetricValue"]').filter(has_text="komt overeen")
+    metric = page.locator('[data-testid="stMetricValue"]').filter(has_text="klopt")
     expect(metric).to_be_visible(timeout=150_000)
     page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=60_000)
     _shot(page, artifacts, "nl-run.png")
 
     for title, text, shot in PAGES:
         _open(page, title)
-        expect(page.get_by_text(text).first).to_be_visible()
+        expect(page.get_by_text(text).first).to_be_visible(timeout=90_000)
         _shot(page, artifacts, shot)
 
     # The switch in the sidebar turns this session back to English, and the address says so.
     page.get_by_text("English", exact=True).click()
-    expect(page.get_by_role("heading", name="Workshop report")).to_be_visible()
+    expect(page.get_by_role("heading", name="Workshop report")).to_be_visible(timeout=60_000)
     assert "lang=en" in page.url

@@ -314,6 +314,19 @@ def test_language_switch_in_the_sidebar_and_the_address_stays_per_session():
     assert not any("meervoudige partijberekening" in m.value for m in other.markdown)
 
 
+def test_catalogue_texts_in_dutch_on_the_script_page():
+    """A step with a record-linkage computation: its title and both parts of what it reveals are in Dutch."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["lang"] = "nl"
+    at.session_state["script_current"] = "overlap-size"  # computation: capture-patterns
+    at.run()
+    at.switch_page(str(ROOT / "sandbox" / "app_pages" / "script.py")).run()
+    text = "\n".join(m.value for m in at.markdown)
+    assert "Wie is bij wie bekend: aantallen per vangstpatroon" in text
+    assert "Het aantal personen per combinatie van organisaties" in text and "Technisch: de records" in text
+    assert "Technically" not in text and "capture-pattern counts" not in text
+
+
 def test_the_role_keeps_its_value_in_dutch():
     at, _ = _render("nl")
     radio = at.radio(key="role")

@@ -15,6 +15,8 @@ from sandbox.ui import (
     T,
     _,
     big_layout,
+    comp_reveals,
+    comp_title,
     current_scenario,
     job_manager,
     ngettext,
@@ -153,7 +155,7 @@ def show_result(p) -> None:
     shown = table.dropna(subset=["revealed"])
     if len(shown) > 40:
         shown = shown.sort_values("revealed", ascending=False).head(40)
-    fig = px.bar(shown, x="cell", y="revealed", text="revealed", title=computations.get(p.computation).title,
+    fig = px.bar(shown, x="cell", y="revealed", text="revealed", title=comp_title(computations.get(p.computation)),
                  labels={"cell": _("cell"), "revealed": _("revealed")})
     st.plotly_chart(big_layout(fig, height=360), key=f"room_result_chart_{p.id}")
     st.dataframe(table[["cell", "revealed"]], hide_index=True, key=f"room_result_table_{p.id}")
@@ -178,7 +180,7 @@ def proposal_form() -> None:
     catalogue = computations.names()
     st.selectbox(_("Computation"), catalogue, key="room_prop_comp",
                  index=catalogue.index("counts-by-form") if "counts-by-form" in catalogue else 0,
-                 format_func=lambda n: f"{computations.get(n).title} ({n})")
+                 format_func=lambda n: f"{comp_title(computations.get(n))} ({n})")
     st.multiselect(_("Organisations taking part (each must approve)"), room.orgs, key="room_prop_orgs",
                    format_func=lambda o: names.get(o, o))
     c1, c2 = st.columns(2)
@@ -216,10 +218,10 @@ def live() -> None:
         with st.container(border=True, key=f"room_proposal_{p.id}"):
             comp = computations.get(p.computation)
             st.markdown(_("**#{id} {title}** for {orgs} · proposed by {who} · **{status}**").format(
-                id=p.id, title=comp.title, orgs=", ".join(names.get(o, o) for o in p.orgs),
+                id=p.id, title=comp_title(comp), orgs=", ".join(names.get(o, o) for o in p.orgs),
                 who=names.get(p.proposed_by, _("the facilitator") if p.proposed_by == FACILITATOR else p.proposed_by),
                 status=STATUS.get(p.status, p.status)))
-            st.caption(_("Revealed if it runs: {reveals}").format(reveals=comp.reveals))
+            st.caption(_("Revealed if it runs: {reveals}").format(reveals=comp_reveals(comp)))
             votes = [f"{names.get(o, o)}: {_('approved') if p.votes[o] else _('rejected')}" for o in p.votes]
             votes += [f"{names.get(o, o)}: {_('waiting')}" for o in p.waiting_for]
             st.write(" · ".join(votes))

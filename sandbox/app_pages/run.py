@@ -14,6 +14,9 @@ from sandbox.results import own_slices, revealed_table, slices_table
 from sandbox.ui import (
     _,
     big_layout,
+    comp_reveals,
+    comp_summary,
+    comp_title,
     current_scenario,
     dec,
     job_manager,
@@ -33,10 +36,10 @@ if scenario is None:
 names = [n for n in computations.names() if not computations.get(n).needs_params]
 default = names.index("counts-by-form") if "counts-by-form" in names else 0
 choice = st.selectbox(_("Computation"), names, index=default, key="run_computation",
-                      format_func=lambda n: f"{computations.get(n).title}  ({n})")
+                      format_func=lambda n: f"{comp_title(computations.get(n))}  ({n})")
 comp = computations.get(choice)
-st.write(comp.summary)
-st.info(_("**What is revealed:** {reveals}").format(reveals=comp.reveals))
+st.write(comp_summary(comp))
+st.info(_("**What is revealed:** {reveals}").format(reveals=comp_reveals(comp)))
 
 orgs = st.multiselect(_("Organisations taking part"), scenario.org_ids, default=scenario.org_ids, key="run_orgs")
 col1, col2 = st.columns(2)
@@ -137,7 +140,7 @@ if run:
     # graph_objects, not plotly.express: a finished job reruns this page for every user at about the same
     # time, and px.bar costs the shared web server about ten times more (34 vs 3.6 ms for the grouped chart)
     fig = go.Figure(go.Bar(x=shown["cell"], y=shown["revealed"], marker_color="#0b5394"))
-    fig.update_layout(title=_("Revealed: {title}").format(title=computations.get(run["computation"]).title),
+    fig.update_layout(title=_("Revealed: {title}").format(title=comp_title(computations.get(run["computation"]))),
                       xaxis_title=_("cell"), yaxis_title=_("revealed"))
     st.plotly_chart(big_layout(fig), key="run_revealed_chart")
     if run.get("suppressed"):

@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from sandbox.mpc import computations
-from sandbox.ui import T, _, current_scenario, synthetic_banner, what_it_means
+from sandbox.ui import T, _, comp_reveals, comp_title, current_scenario, synthetic_banner, what_it_means
 from sandbox.workshop.room import RoomStore
 from sandbox.workshop.script import page_file
 
@@ -83,7 +83,7 @@ with st.container():
     if step.computation:
         comp = computations.get(step.computation)
         st.markdown(_("**Computation:** {title} (`{name}`). **Revealed:** {reveals}").format(
-            title=comp.title, name=step.computation, reveals=comp.reveals))
+            title=comp_title(comp), name=step.computation, reveals=comp_reveals(comp)))
     if step.page:
         if st.button(_("Open the page for this step: {page}").format(page=page_titles.get(step.page, step.page)),
                      key="script_open_page", icon=":material/open_in_new:"):

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from sandbox.mpc.computations import Computation, ComputationError
+from sandbox.mpc.computations import N_, Computation, ComputationError
 from synthetic import vocab
 
 __all__ = ["CAPTURE_PATTERNS", "MO_COOCCURRENCE", "capture_pattern_cells", "mo_cells", "register"]
@@ -21,7 +21,7 @@ __all__ = ["CAPTURE_PATTERNS", "MO_COOCCURRENCE", "capture_pattern_cells", "mo_c
 SEP = vocab.MULTI_VALUE_SEPARATOR
 KEY_BITS = 64
 
-_JOIN_REVEALS = (
+_JOIN_REVEALS = N_(
     " Technically: the records are secret-shared, shuffled by re-sharing over every (t+1)-subset of "
     "parties, and grouped by opened keyed pseudonyms (1/(k+key))·G in Ed25519 (Dodis–Yampolskiy), which "
     "reveals the list sizes and the multiset of group sizes (how many persons are on exactly s lists); "
@@ -68,17 +68,17 @@ def capture_pattern_cells(params: dict[str, Any]) -> list[str]:
 
 CAPTURE_PATTERNS = Computation(
     name="capture-patterns",
-    title="Who is known to whom: capture-pattern counts",
-    summary=("For every combination of organisations: how many distinct persons are registered by exactly "
+    title=N_("Who is known to whom: capture-pattern counts"),
+    summary=N_("For every combination of organisations: how many distinct persons are registered by exactly "
              "those organisations (linked on the person_key pseudonym). The input of the size estimate."),
-    reveals=(
+    reveals=N_(
         "The number of persons per combination of organisations (combinations with nobody are left out), "
         "and which combinations had fewer persons than the small-cell threshold (those stay hidden). "
         "Also visible to every organisation: how many records each organisation has, and how many persons "
         "are known to exactly one, exactly two, ... organisations — so a hidden count can sometimes be "
         "worked out by subtraction, and the count for 'all organisations' is always visible. Nobody learns "
-        "which persons are on which list, or another organisation's keys." + _JOIN_REVEALS
-    ),
+        "which persons are on which list, or another organisation's keys."
+    ) + _JOIN_REVEALS,
     protocol="capture_patterns",
     cells=capture_pattern_cells,
     local_inputs=lambda df, p: {"keys": _keys(df)},
@@ -117,16 +117,15 @@ def _mo_inputs(df: pd.DataFrame, params: dict[str, Any]) -> dict[str, list[int]]
 
 MO_COOCCURRENCE = Computation(
     name="mo-cooccurrence",
-    title="Means of control among persons known to several organisations",
-    summary=("Among persons registered by two or more organisations: for each pair of means of control, how "
+    title=N_("Means of control among persons known to several organisations"),
+    summary=N_("Among persons registered by two or more organisations: for each pair of means of control, how "
              "many of them had both recorded by any of their organisations (the diagonal: one means)."),
-    reveals=(
+    reveals=N_(
         "Per pair of means of control: the number of persons known to two or more organisations for whom "
         "both were recorded somewhere, and which cells were below the small-cell threshold (hidden). Also "
         "visible: how many records each organisation has and how many persons are known to exactly one, "
         "two, ... organisations. Nobody learns who these persons are or which organisation recorded what."
-        + _JOIN_REVEALS
-    ),
+    ) + _JOIN_REVEALS,
     protocol="mo_cooccurrence",
     cells=mo_cells,
     local_inputs=_mo_inputs,
