@@ -13,6 +13,18 @@ from sandbox.ui import PROJECTOR_CSS, _, lang
 from sandbox.workshop.style import FACILITATOR_CSS
 
 st.set_page_config(page_title="MPC Trust Sandbox", page_icon=":material/lock:", layout="wide")
+
+
+@st.cache_resource
+def _warm_parties() -> bool:
+    """Once per server: keep a warm fork server ready, so a click on Run does not wait for imports."""
+    from sandbox.mpc import forkserver
+
+    forkserver.keep_warm(19)
+    return True
+
+
+_warm_parties()
 st.markdown(PROJECTOR_CSS, unsafe_allow_html=True)
 
 st.session_state.setdefault("scenario_name", os.environ.get("MPC_SANDBOX_SCENARIO", DEFAULT_SCENARIO))

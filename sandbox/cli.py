@@ -100,7 +100,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0 if result.match in (True, None) else 1
 
 
-def build_parser() -> argparse.ArgumentParser:
+CORE_COMMANDS = ("generate", "computations", "run")
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with one of CORE_COMMANDS as `command`, without the subcommands of other packages
+    (importing the MSE package alone takes statsmodels and SciPy: seconds of a live demo's wait)."""
     parser = argparse.ArgumentParser(prog="mpc-sandbox", description="MPC Trust Sandbox (SYNTHETIC data only)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -135,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=_cmd_run)
 
     for module in ("sandbox.mse.cli", "sandbox.timeline.cli", "sandbox.deploy.cli"):
+        if command in CORE_COMMANDS:
+            break
         try:
             importlib.import_module(module).register(sub)
         except (ImportError, AttributeError):  # a part still under construction must not break the rest
@@ -143,7 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    raw = sys.argv[1:] if argv is None else list(argv)
+    if raw[:1] == ["run"] and not {"-h", "--help"} & set(raw):
+        from sandbox.mpc import forkserver
+
+        forkserver.prestart()  # the parties' server warms up while this command reads its arguments and files
+    parser = build_parser(raw[0] if raw else None)
     args = parser.parse_args(argv)
     from sandbox.mpc.computations import ComputationError
     from sandbox.mpc.inputs import InputError

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from synthetic import vocab
+
+if TYPE_CHECKING:  # pandas is imported where records are checked: loading a scenario does not need it
+    import pandas as pd
 
 __all__ = [
     "COLUMNS",
@@ -103,6 +105,8 @@ def spec(name: str) -> ColumnSpec:
 
 def _bad_mask(col: ColumnSpec, values: pd.Series) -> tuple[pd.Series, str]:
     """Rows whose non-empty value breaks the column's rule, and the rule in words."""
+    import pandas as pd
+
     kind = col.kind
     if kind == "text" or kind == "record_id":
         return values.str.contains(r"[\r\n]", regex=True), "contains a line break"

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.mpc import computations
+from sandbox.mpc.forkserver import find_parties
 from sandbox.mpc.runner import MPCError, run_mpc, values_match
 from sandbox.mpc.transcript import read_transcript
 
@@ -169,16 +170,9 @@ def _listening_addresses(pid: int) -> list[tuple[str, int]]:
 
 
 def _my_party_pids() -> list[int]:
-    me, pids = os.getpid(), []
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                if "sandbox.mpc.party" in (p / "cmdline").read_text() and \
-                        int((p / "stat").read_text().rsplit(")", 1)[1].split()[1]) == me:
-                    pids.append(int(p.name))
-            except (OSError, ValueError):
-                pass
-    return pids
+    """Parties started by this test process (through its fork server, or exec'ed by it)."""
+    me = os.getpid()
+    return [pid for pid, info in find_parties().items() if info["runner"] == me]
 
 
 @pytest.mark.mpc

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from sandbox.mpc import computations
+from sandbox.mpc.forkserver import find_parties
 from sandbox.mpc.runner import MPCError, free_ports, run_mpc, run_plain
 from sandbox.mpc.transcript import read_transcript
 
@@ -20,28 +21,22 @@ pytestmark = pytest.mark.mpc
 
 
 def _party_pids(data_dir: Path | None = None) -> set[int]:
-    """Party processes running now; with `data_dir`, only those whose plan reads a file from that folder
-    (so parties of other runs on the same machine are never touched or counted)."""
+    """Party processes running now (forked or exec'ed); with `data_dir`, only those whose plan reads a file
+    from that folder (so parties of other runs on the same machine are never touched or counted)."""
     out = set()
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
+    for pid, info in find_parties().items():
         try:
-            cmd = (p / "cmdline").read_text().split("\0")
-            if "sandbox.mpc.party" not in cmd:
+            if data_dir is not None and not json.loads(Path(info["plan"]).read_text())["csv"].startswith(str(data_dir)):
                 continue
-            if data_dir is not None:
-                plan = json.loads(Path(cmd[cmd.index("--plan") + 1]).read_text())
-                if not plan["csv"].startswith(str(data_dir)):
-                    continue
-            out.add(int(p.name))
-        except (OSError, ValueError, KeyError, IndexError):
-            pass
+        except (OSError, ValueError, KeyError):
+            continue
+        out.add(pid)
     return out
 
 
 def _orphans() -> set[int]:
-    """Party processes whose job folder is gone: their run is over, so they should not exist."""
+    """Party processes whose job folder is gone (their run is over, so they should not exist), and fork
+    servers of this test process still running after their run."""
     time.sleep(0.2)
     out = set()
     for pid in _party_pids():
@@ -50,15 +45,28 @@ def _orphans() -> set[int]:
                 out.add(pid)
         except OSError:
             pass
+    return out | _my_fork_servers()
+
+
+def _my_fork_servers() -> set[int]:
+    """Fork servers this test process started that are not a warm spare waiting for the next run."""
+    from sandbox.mpc.forkserver import spare_pids
+
+    out, spares = set(), spare_pids()
+    for p in Path("/proc").iterdir():
+        try:
+            if p.name.isdigit() and "--fork-server" in (p / "cmdline").read_text().split("\0") and \
+                    int((p / "stat").read_text().rsplit(")", 1)[1].split()[1]) == os.getpid() and \
+                    int(p.name) not in spares:
+                out.add(int(p.name))
+        except (OSError, ValueError):
+            pass
     return out
 
 
 def _party_index(pid: int) -> int | None:
-    try:
-        cmd = Path(f"/proc/{pid}/cmdline").read_text().split("\0")
-        return int(cmd[cmd.index("-I") + 1])
-    except (OSError, ValueError, IndexError):
-        return None
+    info = find_parties().get(pid)
+    return None if info is None else info["index"]
 
 
 def test_counts_by_form_matches_oracle(scenario, small_data, tmp_path):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from sandbox.mpc.forkserver import find_parties
 from sandbox.mpc.runner import run_mpc
 
 pytestmark = pytest.mark.mpc
@@ -20,15 +19,7 @@ def _protocol_seconds(result) -> float:
 
 
 def _party_processes() -> set[int]:
-    pids = set()
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                if "sandbox.mpc.party" in (p / "cmdline").read_text():
-                    pids.add(int(p.name))
-            except OSError:
-                pass
-    return pids
+    return set(find_parties())
 
 
 def test_counts_by_form_through_relays_matches_oracle_and_is_slower(scenario, small_data, tmp_path):

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from synthetic import vocab
+
+if TYPE_CHECKING:  # pandas and NumPy load where records are prepared, not when a command starts
+    import pandas as pd
 
 __all__ = ["CATALOGUE", "Computation", "ComputationError", "get", "names"]
 
@@ -70,6 +70,8 @@ def _crosstab_vector(
     row_map: Callable[[str], str] | None = None,
 ) -> list[int]:
     """Records per (row category, column category), flattened row-major; unknowns are skipped."""
+    import numpy as np
+
     counts = np.zeros((len(rows), len(cols)), dtype=np.int64)
     if row not in df.columns or col not in df.columns:
         return counts.ravel().tolist()
@@ -237,6 +239,8 @@ FILTER_CELLS = (*vocab.FORMS, "all")
 
 
 def _filter_mask(df: pd.DataFrame, region: str | None, exclude_nationality: str | None) -> pd.Series:
+    import pandas as pd
+
     keep = pd.Series(True, index=df.index)
     if region:
         keep &= df["region"].astype(str) == region if "region" in df.columns else False

@@ -8,11 +8,12 @@ names the file, the row and the field.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from synthetic import vocab
+
+if TYPE_CHECKING:  # pandas and NumPy load where records are prepared, not when a command starts
+    import pandas as pd
 
 __all__ = ["InputError", "check_range", "read_own_records"]
 
@@ -23,6 +24,8 @@ class InputError(ValueError):
 
 def read_own_records(path: str | Path) -> pd.DataFrame:
     """Read an organisation's CSV (all columns as text) and validate it against the record schema."""
+    import pandas as pd
+
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: file not found")

@@ -9,12 +9,13 @@ the secure join in `sandbox/mpc/protocols/overlap.py`. Registered at the end of 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sandbox.mpc.computations import N_, Computation, ComputationError
 from synthetic import vocab
+
+if TYPE_CHECKING:  # pandas and NumPy load where records are prepared, not when a command starts
+    import pandas as pd
 
 __all__ = ["CAPTURE_PATTERNS", "MO_COOCCURRENCE", "capture_pattern_cells", "mo_cells", "register"]
 

@@ -345,5 +345,165 @@ def main() -> None:
     os._exit(0)
 
 
+# --- The warm fork server (`python -m sandbox.mpc.party --fork-server`) -------------------------------
+#
+# Starting a party costs about a second of CPU, nearly all of it importing NumPy, pandas, gmpy2 and MPyC's
+# modules; six parties on two cores wait for each other's imports. The fork server imports all that ONCE,
+# before any data or secret exists in it, and then forks one child per party (and one for the plaintext
+# check). Each child is a fresh OS process of its own: it sets its arguments, reads only its own CSV,
+# imports `mpyc.runtime` (which parses the arguments and draws its keys from the OS), and talks TCP to the
+# others exactly as an exec'ed party does. Nothing secret can be inherited: the server never reads a CSV,
+# never starts MPyC's runtime and never draws protocol randomness; MPyC and the protocols take theirs from
+# `secrets`/os.urandom at the moment of use (Python's `random` is reseeded in every child by Python itself,
+# NumPy's legacy global generator here, though no protocol uses either).
+#
+# Protocol with the runner (sandbox/mpc/forkserver.py), one JSON object per line:
+#   runner -> server  {"spawn": {"kind": "party"|"oracle", "name", "args", "cwd", "stderr"}}  |  {"kill": pid}
+#   server -> runner  {"ready": pid}  |  {"spawned": pid, "name"}  |  {"exit": pid, "code"}  |  {"error": msg}
+# End of the runner's pipe (the runner finished or died) ends every child still running, then the server.
+
+WARM_MODULES = (
+    "numpy", "gmpy2", "pandas", "nacl._sodium",
+    "mpyc.finfields", "mpyc.thresha", "mpyc.asyncoro", "mpyc.sectypes", "mpyc.mpctools", "mpyc.secgroups",
+    "mpyc.random", "mpyc.statistics", "mpyc.seclists", "mpyc.secpols",  # everything but mpyc.runtime
+    "sandbox.mpc.computations", "sandbox.mpc.inputs", "sandbox.mpc.transcript", "sandbox.mpc.noise",
+    "sandbox.mpc.oracle", "sandbox.mpc.query",
+)
+_PR_SET_NAME, _PR_SET_PDEATHSIG = 15, 1
+
+
+def _prctl(option: int, value: Any) -> None:
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+
+
+def _warm_up() -> None:
+    import pkgutil
+
+    for name in WARM_MODULES:
+        importlib.import_module(name)
+    import sandbox.mpc.protocols as protocols
+
+    for info in pkgutil.iter_modules(protocols.__path__):
+        importlib.import_module(f"sandbox.mpc.protocols.{info.name}")
+    assert "mpyc.runtime" not in sys.modules, "the fork server must not start MPyC's runtime"
+
+
+def _child(spec: dict[str, Any], server: int, keep: set[int]) -> None:
+    """In a forked child: become the party (or the check) that `spec` describes; never returns."""
+    import signal
+
+    code = EXIT_ERROR
+    try:
+        os.setpgid(0, 0)  # a process group of its own, as the runner's Popen(process_group=0) gives
+        _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))  # the server gone: so is this child
+        if os.getppid() != server:
+            os._exit(EXIT_PEER_LOST)
+        _prctl(_PR_SET_NAME, spec["name"].encode()[:15])  # /proc/<pid>/comm: mpc-party-<i> or mpc-oracle
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        err = os.open(spec["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        os.dup2(err, 2)
+        for fd in {devnull, err, *keep}:
+            if fd > 2:
+                os.close(fd)
+        sys.stdin = open(0, closefd=False)  # noqa: SIM115
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+        os.chdir(spec["cwd"])
+        import numpy as np
+
+        np.random.seed(int.from_bytes(os.urandom(4), "little"))  # never shared with the server or a sibling
+        if spec["kind"] == "oracle":
+            from sandbox.mpc import oracle
+
+            code = oracle.main(list(spec["args"]))
+        else:
+            sys.argv = ["sandbox.mpc.party", *spec["args"]]
+            main()  # ends with os._exit
+            code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    except BaseException as exc:  # noqa: BLE001 - reported like any party failure
+        try:
+            sys.stderr.write(f"PARTY-ERROR: {type(exc).__name__}: {exc}\n")
+            sys.stderr.flush()
+        except BaseException:  # noqa: BLE001
+            pass
+    finally:
+        try:
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def serve_forks() -> None:
+    """The fork server's loop: warm up, then fork on request and report every child's exit."""
+    import select
+    import signal
+
+    if "--nice" in sys.argv:
+        os.nice(int(sys.argv[sys.argv.index("--nice") + 1]))
+    _warm_up()
+    server = os.getpid()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(wake_w)
+    inbox, out = sys.stdin.buffer.raw, sys.stdout
+    children: set[int] = set()
+    buffer = b""
+    gone = [False]
+
+    def say(**msg: Any) -> None:
+        try:
+            out.write(json.dumps(msg) + "\n")
+            out.flush()
+        except OSError:  # the runner closed its end
+            gone[0] = True
+
+    def reap() -> None:
+        for pid in list(children):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                children.discard(pid)
+                say(exit=pid, code=os.waitstatus_to_exitcode(status))
+
+    say(ready=server)
+    open_pipe = True
+    while open_pipe or children:
+        open_pipe = open_pipe and not gone[0]
+        if not open_pipe:  # the runner is gone: nothing may outlive it
+            for pid in children:
+                os.kill(pid, 9)
+        ready, _, _ = select.select([inbox, wake_r] if open_pipe else [wake_r], [], [], 1.0)
+        if wake_r in ready:
+            os.read(wake_r, 4096)
+        if inbox in ready:
+            chunk = os.read(inbox.fileno(), 65536)
+            open_pipe = bool(chunk)
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                request = json.loads(line)
+                if "spawn" in request:
+                    pid = os.fork()
+                    if pid == 0:
+                        _child(request["spawn"], server, {wake_r, wake_w, inbox.fileno(), out.fileno()})
+                    children.add(pid)
+                    say(spawned=pid, name=request["spawn"]["name"])
+                elif "kill" in request and int(request["kill"]) in children:  # only its own children
+                    os.kill(int(request["kill"]), 9)
+        reap()
+    os._exit(0)
+
+
 if __name__ == "__main__":
-    main()
+    if "--fork-server" in sys.argv[1:]:
+        serve_forks()
+    else:
+        main()

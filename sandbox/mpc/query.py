@@ -34,11 +34,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from synthetic import vocab
+
+if TYPE_CHECKING:  # pandas and NumPy load where records are prepared, not when a command starts
+    import pandas as pd
 
 __all__ = ["FIELDS", "MAX_CELLS", "MAX_GROUP_BY", "NUMERIC_FIELDS", "CompiledQuery", "Field", "Query",
            "QueryError", "compile_query", "parse_query", "reveals_text"]

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sandbox.mpc import computations
+from sandbox.mpc import computations, forkserver
 from sandbox.scenario import Scenario
 
 __all__ = ["MPCError", "RunResult", "default_threshold", "free_ports", "run_mpc", "run_plain", "values_match"]
@@ -207,7 +207,7 @@ def _is_stopped(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] in {"T", "t"}
 
 
-def _stop_all(procs: list[subprocess.Popen]) -> None:
+def _stop_all(procs: list[Any]) -> None:
     for p in procs:
         if p.poll() is None:
             try:
@@ -237,6 +237,7 @@ def run_mpc(
     link: dict[str, Any] | None = None,
     nice: int = 0,
     wire_log: bool = False,
+    keep_warm: bool | None = None,
 ) -> RunResult:
     """Run `computation` with one real MPyC process per organisation and return the opened result.
 
@@ -248,6 +249,11 @@ def run_mpc(
     get a process group of their own (a Ctrl-C in the app's terminal reaches the runner, which ends them)
     but stay in the caller's session: Linux's autogroup scheduler shares the CPU fairly between sessions,
     so a party in a session of its own would get as much CPU as the whole web server, nice or not.
+
+    Parties are forked from a warm fork server (`sandbox.mpc.forkserver`: imports paid once, not once per
+    party); `keep_warm=True` starts the next run's server right away (default: what the app set with
+    `forkserver.keep_warm()`). MPC_SANDBOX_FORK=0 execs
+    one interpreter per party instead.
 
     `wire_log=True` (needs `out_dir`) also writes every payload each party sent and received, byte for
     byte, to `wire-<i>-<org>.bin` in out_dir (`sandbox.mpc.transcript.read_wire` reads it).
@@ -298,21 +304,28 @@ def run_mpc(
     for (i, j), relay_port in zip(relayed, relay_ports, strict=True):
         peer_ports[i][j] = relay_port
     relays = None
-    procs: list[subprocess.Popen] = []
-    oracle_proc: subprocess.Popen | None = None
+    procs: list[Any] = []  # subprocess.Popen or forkserver.ForkedProcess
+    oracle_proc: Any = None
+    server = forkserver.take(nice, keep_warm=keep_warm) if forkserver.enabled() else None
     logs = []
     start = time.perf_counter()
+
+    def launch(kind: str, name: str, module: str, args: list[str], stderr: Path) -> Any:
+        if server is not None:  # forked from the warm server: no interpreter start, no imports
+            return server.spawn(kind, name, args, cwd=work, stderr=stderr, timeout=timeout)
+        err = stderr.open("w")
+        logs.append(err)
+        return subprocess.Popen([sys.executable, "-m", module, *args], cwd=work, stdout=subprocess.DEVNULL,
+                                stderr=err, stdin=subprocess.DEVNULL, process_group=0)
+
     try:
         if check:  # the plaintext check runs in its own process, next to the parties, at the lowest priority
             oracle_plan = work / "oracle-plan.json"
             oracle_plan.write_text(json.dumps({"computation": computation, "data_dir": str(data_dir.resolve()),
                                                "orgs": orgs, "params": p, "nice": 19}), encoding="utf-8")
-            err = (work / "oracle.err").open("w")
-            logs.append(err)
-            oracle_proc = subprocess.Popen(
-                [sys.executable, "-m", "sandbox.mpc.oracle", "--plan", str(oracle_plan),
-                 "--out", str(work / "oracle.json")],
-                cwd=work, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL, process_group=0)
+            oracle_proc = launch("oracle", "mpc-oracle", "sandbox.mpc.oracle",
+                                 ["--plan", str(oracle_plan), "--out", str(work / "oracle.json")],
+                                 work / "oracle.err")
         if relayed:
             # Listen on the relay ports before any party starts, so that no party's outgoing connection
             # can take one of them as its local port; a relay waits for its target party to listen.
@@ -342,21 +355,21 @@ def run_mpc(
                 plan["wire_log"] = str((out / f"wire-{i}-{org}.bin").resolve())
             plan_path = work / f"plan-{i}.json"
             plan_path.write_text(json.dumps(plan), encoding="utf-8")
-            err = (work / f"party-{i}.err").open("w")
-            logs.append(err)
             addresses = [arg for port in peer_ports[i] for arg in ("-P", f"127.0.0.1:{port}")]
-            cmd = [sys.executable, "-m", "sandbox.mpc.party", "--plan", str(plan_path),
-                   "-M", str(m), "-I", str(i), "-T", str(t), *addresses, "--no-log"]
-            procs.append(subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=err,
-                                          stdin=subprocess.DEVNULL, process_group=0))
+            args = ["--plan", str(plan_path), "-M", str(m), "-I", str(i), "-T", str(t), *addresses, "--no-log"]
+            procs.append(launch("party", f"mpc-party-{i}", "sandbox.mpc.party", args, work / f"party-{i}.err"))
         if progress:
             progress("parties started", 0.1)
         _watch(procs, orgs, work, timeout=timeout, cancel=cancel)
         seconds = time.perf_counter() - start
         results = [json.loads((work / f"result-{i}.json").read_text()) for i in range(m)]
         oracle = _oracle_result(oracle_proc, work, timeout) if oracle_proc is not None else None
+    except forkserver.ForkServerError as exc:
+        raise MPCError(f"could not start the parties: {exc}") from None
     finally:
         _stop_all(procs + ([oracle_proc] if oracle_proc is not None else []))
+        if server is not None:
+            server.close()
         if relays is not None:
             relays.stop()
         for fh in logs:
@@ -413,7 +426,7 @@ def _noise_from_transcripts(transcripts: dict[str, str]) -> dict[str, int]:
     return total
 
 
-def _oracle_result(proc: subprocess.Popen, work: Path, timeout: float) -> dict[str, Any]:
+def _oracle_result(proc: Any, work: Path, timeout: float) -> dict[str, Any]:
     """Wait for the plaintext check started next to the parties; MPCError if it failed."""
     try:
         proc.wait(timeout=max(5.0, timeout))
@@ -425,7 +438,7 @@ def _oracle_result(proc: subprocess.Popen, work: Path, timeout: float) -> dict[s
     return json.loads((work / "oracle.json").read_text(encoding="utf-8"))
 
 
-def _watch(procs: list[subprocess.Popen], orgs: list[str], work: Path, *, timeout: float,
+def _watch(procs: list[Any], orgs: list[str], work: Path, *, timeout: float,
            cancel: threading.Event | None) -> None:
     deadline = time.monotonic() + timeout
     while True:

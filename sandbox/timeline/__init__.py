@@ -9,11 +9,32 @@
 Pure: no Streamlit and no MPyC imports in this package.
 """
 
-from .calibration import computation_names, fit_profile, load_calibration, save_calibration
-from .governance import GovernancePlan, default_plan
-from .network import NETWORKS, NetworkProfile, get_network
-from .project import ProjectResult, naive_plan, simulate_project
-from .protocol import Forecast, forecast, scaling
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# Loaded on first use: loading a scenario needs only `governance` (pydantic), not SciPy and pandas, which
+# `calibration` and `project` import (about a second of every command's start-up).
+_HOME = {
+    "computation_names": "calibration", "fit_profile": "calibration", "load_calibration": "calibration",
+    "save_calibration": "calibration", "GovernancePlan": "governance", "default_plan": "governance",
+    "NETWORKS": "network", "NetworkProfile": "network", "get_network": "network",
+    "ProjectResult": "project", "naive_plan": "project", "simulate_project": "project",
+    "Forecast": "protocol", "forecast": "protocol", "scaling": "protocol",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .calibration import computation_names, fit_profile, load_calibration, save_calibration
+    from .governance import GovernancePlan, default_plan
+    from .network import NETWORKS, NetworkProfile, get_network
+    from .project import ProjectResult, naive_plan, simulate_project
+    from .protocol import Forecast, forecast, scaling
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        return getattr(import_module(f"sandbox.timeline.{_HOME[name]}"), name)
+    raise AttributeError(f"module 'sandbox.timeline' has no attribute {name!r}")
+
 
 __all__ = [
     "NETWORKS",

@@ -10,12 +10,14 @@ to be discussed and replaced by each organisation's own experience.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from synthetic.text import Text
+
+if TYPE_CHECKING:  # a scenario loads without NumPy; sampling gets a generator from the caller
+    import numpy as np
 
 __all__ = [
     "Duration",
