@@ -68,6 +68,18 @@ def comp_reveals(comp) -> str:
     return _(text)
 
 
+def local_columns(df):
+    """A table for the page: its known column names in this language (the data keeps its English names)."""
+    names = {
+        "label": _("label"), "index": _("index"), "cell": _("cell"), "value": _("value"), "share": _("share"),
+        "owner_org": _("owner"), "owner": _("owner"), "who_sees_it": _("who_sees_it"), "kind": _("kind"),
+        "seen_in_clear_by": _("seen_in_clear_by"), "share_holders": _("share_holders"),
+        "opened_value": _("opened_value"), "true_value": _("true_value"), "revealed": _("revealed"),
+        "oracle": _("oracle"), "organisation": _("organisation"), "count": _("count"),
+    }
+    return df.rename(columns={c: names[c] for c in df.columns if c in names})
+
+
 def num(value: float) -> str:
     """A whole number for this language: 1.234 (nl) / 1,234 (en)."""
     return i18n.format_int(value, lang())

@@ -19,7 +19,7 @@ PAGES = [
     ("Data", "Alleen zichtbaar voor", "nl-data.png"),
     ("Geheime deling", "Geheime deling: één getal, veel stukjes", "nl-secret_sharing.png"),
     ("Wat partijen zien", "Wat elke organisatie ziet", "nl-party_views.png"),
-    ("Bekendgemaakt en onthulling", "Het onthullingsregister", "nl-revealed.png"),
+    ("Wat is onthuld", "Het onthullingsregister", "nl-revealed.png"),
     ("Omvangsschatting", "Omvangsschatting: hoeveel slachtoffers ziet niemand?", "nl-size_estimate.png"),
     ("Tijdlijn", "Hoe lang gaat het duren?", "nl-timeline.png"),
     ("Uitrol", "Uitrol: één partij per organisatie", "nl-deployment.png"),

@@ -100,6 +100,28 @@ def test_completeness_check_fails_on_untranslated_fuzzy_wrong_placeholder_and_mi
         "in the code but not in the catalog: 'A sentence nobody translated yet'"]
 
 
+def _hidden_translations(source: str) -> list[str]:
+    """Texts translated through something Babel does not extract: `gettext_for(x)("...")`, `t.gettext("...")`."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
+            f = node.func
+            if isinstance(f, ast.Call) or (isinstance(f, ast.Attribute) and f.attr in {"gettext", "ngettext"}):
+                found.append(node.args[0].value)
+    return found
+
+
+def test_every_translated_text_is_extracted():
+    hidden = {str(p.relative_to(ROOT)): h for p in (ROOT / "sandbox").rglob("*.py")
+              if (h := _hidden_translations(p.read_text(encoding="utf-8")))}
+    assert hidden == {}
+    assert _hidden_translations('x = gettext_for(lang)("Hidden")\ny = t.gettext("Also hidden")') == [
+        "Hidden", "Also hidden"]
+
+
 def test_english_catalog_keeps_the_source_text():
     en = i18n.translations("en")
     assert en.gettext("Previous") == "Previous"
@@ -230,6 +252,27 @@ def test_shipped_scenarios_are_fully_in_dutch(name):
     assert untranslated == []
     legal = " ".join(i18n.localized(t, "nl") for st in s.script for t in st.impact.legal)
     assert "AVG" in legal and "GDPR" not in legal and "Autoriteit Persoonsgegevens" in legal
+
+
+# ------------------------------------------------------------------------------------- the report
+
+def test_report_in_dutch_and_in_english():
+    from sandbox.workshop.report import collect, to_html, to_pdf
+
+    scenario = load_scenario("nl-baseline")
+    run = {"computation": "counts-by-form", "parties": ["police", "kmar", "nla"], "match": True, "seconds": 1.5,
+           "revealed": {"sexual": 1234, "labour": None}, "suppressed": ["labour"]}
+    timeline = {"naive_days": 120, "p50_days": 150, "p80_days": 190, "p90_days": 210}
+    nl = to_html(collect(scenario, steps_done=["intro-trust"], session_run=run, timeline=timeline, lang="nl"))
+    assert "<html lang='nl'>" in nl and "Workshopverslag: Nederlandse basis: wie is bij wie bekend?" in nl
+    assert "Welkom, vertrouwen en wat we niet doen (<span class='done'>gedaan</span>)" in nl
+    assert "<td>1.234</td>" in nl and "onderdrukt" in nl and "Run in deze sessie" in nl
+    assert "de helft van de gesimuleerde projecten is klaar binnen 150" in nl
+    assert "Workshop report" not in nl and "SYNTHETIC DATA" not in nl
+    en = to_html(collect(scenario, steps_done=["intro-trust"], session_run=run, timeline=timeline))
+    assert "Workshop report: Dutch baseline" in en and "<td>1,234</td>" in en and "Workshopverslag" not in en
+    pdf = to_pdf(collect(scenario, session_run=run, lang="nl"), with_charts=False)
+    assert pdf.startswith(b"%PDF")
 
 
 # ------------------------------------------------------------------------------------- every page, both languages

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from sandbox.ui import T, _, dec, last_run_or_offer, num, synthetic_banner, what_it_means
+from sandbox.ui import T, _, dec, last_run_or_offer, local_columns, num, synthetic_banner, what_it_means
 from sandbox.views.figures import fig_rounds, fig_sequence, fig_shares_histogram, org_colours
 from sandbox.views.run_view import facilitator_truth, party_view
 from sandbox.views.uniformity import uniformity
@@ -41,12 +41,12 @@ try:
         st.dataframe(records.head(200), hide_index=True, key="pv_records")
         st.caption(_("{n} records in {file}; ONLY YOU hold this file.").format(n=num(len(records)), file=csv.name))
     st.markdown(_("What your computer prepared from them (in the clear, only you):"))
-    st.dataframe(view.own_inputs.assign(who_sees_it=_("only you")), hide_index=True, key="pv_own_inputs")
+    st.dataframe(local_columns(view.own_inputs.assign(who_sees_it=_("only you"))), hide_index=True, key="pv_own_inputs")
     what_it_means(_("your records and your own counts never leave your computer; only shares of the counts do."))
 
     st.subheader(_("(b) Shares you received from every organisation"))
     shares = view.shares.assign(share=view.shares["share"].astype(str))
-    st.dataframe(shares, hide_index=True, key="pv_shares")
+    st.dataframe(local_columns(shares), hide_index=True, key="pv_shares")
     u = uniformity(view.shares["share"].tolist(), run.modulus)
     st.plotly_chart(fig_shares_histogram(u, colour=colours[org]), key="pv_fig_hist")
     st.markdown(
@@ -62,12 +62,12 @@ try:
     if len(view.public):
         st.markdown(_("Public constants that stand in for shares — every organisation holds the same value, "
                       "so nothing is hidden in them:"))
-        st.dataframe(view.public, hide_index=True, key="pv_public")
+        st.dataframe(local_columns(view.public), hide_index=True, key="pv_public")
     with st.expander(
         _("FACILITATOR ONLY — the true values hidden behind these shares (no party ever sees this)")
     ):
         truth = facilitator_truth(run, org)
-        st.dataframe(truth.assign(share=truth["share"].astype(str)), hide_index=True, key="pv_truth")
+        st.dataframe(local_columns(truth.assign(share=truth["share"].astype(str))), hide_index=True, key="pv_truth")
     what_it_means(_(
         "what you receive from other organisations are random numbers: small counts and large counts "
         "look exactly the same, so you learn nothing about their data."
@@ -94,7 +94,7 @@ try:
         (_("withheld (below the small-cell threshold)") if v is None else str(v)) for v in opened["value"]
     ]
     opened[_("what it is")] = opened["role"].map(ROLE_TEXT)
-    st.dataframe(opened.drop(columns=["role"]), hide_index=True, key="pv_opened")
+    st.dataframe(local_columns(opened.drop(columns=["role"])), hide_index=True, key="pv_opened")
     what_it_means(_(
         "the results are what everyone agreed to reveal. The other rows are what the protocol shows by "
         "design (for example list sizes, or pseudonyms that tell only which records belong to the same "

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from sandbox.ui import T, _, last_run_or_offer, ngettext, num, synthetic_banner, what_it_means
+from sandbox.ui import T, _, last_run_or_offer, local_columns, ngettext, num, synthetic_banner, what_it_means
 from sandbox.views import disclosure
 from sandbox.views.collusion import attempt, collusion
 from sandbox.views.figures import fig_attack, fig_ledger, fig_tradeoff, org_colours
@@ -18,8 +18,8 @@ def show_ledger(run, colours) -> None:
     st.header(_("1. The disclosure ledger"))
     table = ledger(run)
     st.plotly_chart(fig_ledger(table, colours), key="rv_fig_ledger")
-    st.dataframe(table.assign(seen_in_clear_by=table["seen_in_clear_by"].map(seen_label)), hide_index=True,
-                 key="rv_ledger")
+    shown = table.assign(seen_in_clear_by=table["seen_in_clear_by"].map(seen_label))
+    st.dataframe(local_columns(shown), hide_index=True, key="rv_ledger")
     st.download_button(
         _("Download the ledger (CSV)"),
         ledger_csv(table),

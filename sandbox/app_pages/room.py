@@ -19,6 +19,7 @@ from sandbox.ui import (
     comp_title,
     current_scenario,
     job_manager,
+    local_columns,
     ngettext,
     num,
     synthetic_banner,
@@ -158,7 +159,7 @@ def show_result(p) -> None:
     fig = px.bar(shown, x="cell", y="revealed", text="revealed", title=comp_title(computations.get(p.computation)),
                  labels={"cell": _("cell"), "revealed": _("revealed")})
     st.plotly_chart(big_layout(fig, height=360), key=f"room_result_chart_{p.id}")
-    st.dataframe(table[["cell", "revealed"]], hide_index=True, key=f"room_result_table_{p.id}")
+    st.dataframe(local_columns(table[["cell", "revealed"]]), hide_index=True, key=f"room_result_table_{p.id}")
     if p.result.get("suppressed"):
         st.caption(ngettext("{n} small cell was never opened (below the threshold).",
                             "{n} small cells were never opened (below the threshold).",

@@ -20,6 +20,7 @@ from sandbox.ui import (
     current_scenario,
     dec,
     job_manager,
+    local_columns,
     ngettext,
     num,
     org_colours,
@@ -168,6 +169,6 @@ if run:
                           xaxis_title=_("cell"), yaxis_title=_("count"), legend_title_text=_("organisation"))
         st.plotly_chart(big_layout(fig), key="run_slices_chart")
     with st.expander(_("Check panel: the same figure computed in the clear (sandbox only)")):
-        st.dataframe(table, hide_index=True, key="run_check_table")
+        st.dataframe(local_columns(table), hide_index=True, key="run_check_table")
         st.caption(_("A real deployment has no such check: nobody holds the pooled data. Here it proves the MPC "
                      "result is exactly what a trusted party would have computed."))

@@ -110,7 +110,8 @@ def _bar(title: str, x: list[Any], y: list[Any], colour: str = "#1f4e9c") -> go.
 
 
 def _timeline_title(report: WorkshopReport) -> str:
-    return gettext_for(report.lang)("Project duration in working days (Monte Carlo)")
+    _ = gettext_for(report.lang)
+    return _("Project duration in working days (Monte Carlo)")
 
 
 def charts(report: WorkshopReport) -> list[tuple[str, go.Figure]]:
@@ -141,7 +142,8 @@ def charts(report: WorkshopReport) -> list[tuple[str, go.Figure]]:
 
 def _cell(value: Any, lang: str) -> str:
     if value is None:
-        return gettext_for(lang)("suppressed (below the small-cell threshold)")
+        _ = gettext_for(lang)
+        return _("suppressed (below the small-cell threshold)")
     return format_int(value, lang) if isinstance(value, int) else str(value)
 
 
@@ -151,7 +153,8 @@ def _revealed_rows(revealed: Any, lang: str = "en") -> list[tuple[str, str]]:
     if isinstance(revealed, list):
         return [(" + ".join(p.get("lists", [])), _cell(p.get("count"), lang)) for p in revealed
                 if isinstance(p, dict)]
-    return [] if revealed is None else [(gettext_for(lang)("value"), _cell(revealed, lang))]
+    _ = gettext_for(lang)
+    return [] if revealed is None else [(_("value"), _cell(revealed, lang))]
 
 
 def _timeline_text(report: WorkshopReport) -> str:
