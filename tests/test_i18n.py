@@ -370,6 +370,22 @@ def test_catalogue_texts_in_dutch_on_the_script_page():
     assert "Technically" not in text and "capture-pattern counts" not in text
 
 
+def test_size_estimate_charts_in_dutch():
+    import json
+
+    at, _ = _render("nl", "size_estimate.py")
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    titles = [s["layout"]["title"]["text"] for s in specs]
+    assert "Geschatte totale populatie per model" in titles
+    assert "Wie staat op welke lijsten (één staaf per combinatie)" in titles
+    estimates = next(s for s in specs if s["layout"]["title"]["text"] == "Geschatte totale populatie per model")
+    assert estimates["layout"]["separators"] == ",."
+    assert "Stapsgewijs (p < 0,02)" in estimates["data"][0]["y"]
+    assert any(a["text"].startswith("waargenomen ") for a in estimates["layout"]["annotations"])
+    assert all("." in t or len(t) <= 3 for t in estimates["data"][0]["text"])  # 12.345, not 12,345
+    assert any(m.label == "Stapsgewijs (p < 0,02)" for m in at.metric)
+
+
 def test_the_role_keeps_its_value_in_dutch():
     at, _ = _render("nl")
     radio = at.radio(key="role")

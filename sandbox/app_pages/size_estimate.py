@@ -21,12 +21,66 @@ from sandbox.mse import (
     suppress_small_cells,
     table_from_frame,
 )
-from sandbox.mse.charts import estimates_figure, method_label, suppression_figure, upset_figure
-from sandbox.ui import _, num, what_it_means
+from sandbox.mse.charts import estimates_figure, suppression_figure, upset_figure
+from sandbox.mse.charts import method_label as english_method_label
+from sandbox.ui import _, lang, num, separators, what_it_means
 
 SOURCE_MPC, SOURCE_BUNDLED, SOURCE_UPLOAD = "Result of the MPC run", "Published example", "Upload a CSV"
 DEFAULT_DATASET = "UKdat"
 MIN_CELL_RANGE = range(11)
+
+
+def short(value: float) -> str:
+    """0.02 -> '0,02' in Dutch, '0.02' in English (as few digits as needed)."""
+    return f"{value:g}".replace(".", "," if lang() == "nl" else ".")
+
+
+def method_label(method: str, pthresh: float = 0.02) -> str:
+    """A model's name in this language (sandbox.mse.charts names them in English)."""
+    names = {"main": _("Main effects (independent lists)"), "aic": _("Best AIC"), "bic": _("Best BIC"),
+             "stepwise": _("Stepwise (p < {p})").format(p=short(pthresh))}
+    return names.get(method, english_method_label(method, pthresh))
+
+
+def localized_figure(fig, pthresh: float = 0.02):
+    """The charts of sandbox.mse.charts with their texts in this language: titles, axes, traces, model names and
+    the numbers written on them (an unknown text stays as it is)."""
+    texts = {
+        "Who is on which lists (one bar per combination)": _("Who is on which lists (one bar per combination)"),
+        "Estimated total population by model": _("Estimated total population by model"),
+        "Suppressing small cells changes the estimate": _("Suppressing small cells changes the estimate"),
+        "smallest cell published (min_cell)": _("smallest cell published (min_cell)"),
+        "people": _("people"), "estimate": _("estimate"),
+        "observed after suppression": _("observed after suppression"),
+    }
+    texts.update({english_method_label(m, pthresh): method_label(m, pthresh)
+                  for m in ("main", "stepwise", "aic", "bic")})
+
+    def tr(text):
+        if not isinstance(text, str):
+            return text
+        if text in texts:
+            return texts[text]
+        for word, label in (("observed ", _("observed {n}")), ("true ", _("true {n}"))):
+            if text.startswith(word) and text[len(word):].replace(",", "").isdigit():
+                return label.format(n=num(int(text[len(word):].replace(",", ""))))
+        if text.replace(",", "").isdigit():
+            return num(int(text.replace(",", "")))
+        return text
+
+    fig.update_layout(title_text=tr(fig.layout.title.text), separators=separators())
+    fig.for_each_xaxis(lambda ax: ax.update(title_text=tr(ax.title.text)))
+    fig.for_each_yaxis(lambda ax: ax.update(title_text=tr(ax.title.text)))
+    for trace in fig.data:
+        if getattr(trace, "name", None):
+            trace.name = tr(trace.name)
+        if getattr(trace, "orientation", None) == "h" and trace.y is not None:
+            trace.y = [tr(y) for y in trace.y]
+        if isinstance(getattr(trace, "text", None), list | tuple):
+            trace.text = [tr(t) for t in trace.text]
+    for annotation in fig.layout.annotations or ():
+        annotation.text = tr(annotation.text)
+    return fig
 
 
 @st.cache_data(show_spinner=False)
@@ -90,7 +144,7 @@ def choose_table() -> tuple[CaptureTable | None, int | None]:
 
 def show_overlaps(table: CaptureTable) -> None:
     """UpSet-style chart of the capture patterns."""
-    st.plotly_chart(upset_figure(table), key="mse_upset_chart")
+    st.plotly_chart(localized_figure(upset_figure(table)), key="mse_upset_chart")
     what_it_means(_(
         "each bar is a group of people seen by exactly the organisations marked with dark dots. "
         "The few people seen by two or more organisations are what lets us estimate how many nobody saw."
@@ -104,6 +158,7 @@ def show_models(table: CaptureTable, true_population: int | None) -> None:
         options=[0.001, 0.005, 0.01, 0.02, 0.05, 0.1],
         value=0.02,
         key="mse_pthresh",
+        format_func=short,
     )
     with st.expander(_("Confidence intervals (bootstrap)")):
         n_boot = st.number_input(
@@ -128,7 +183,8 @@ def show_models(table: CaptureTable, true_population: int | None) -> None:
     if not results:
         return
     _metrics(results, pthresh, true_population)
-    st.plotly_chart(estimates_figure(results, pthresh, true_population), key="mse_estimates_chart")
+    st.plotly_chart(localized_figure(estimates_figure(results, pthresh, true_population), pthresh),
+                    key="mse_estimates_chart")
     what_it_means(_(
         "different, equally defensible models give different totals. Quote a range and the model, never one "
         "number; the bars with whiskers show 95 % bootstrap intervals when computed."
@@ -190,7 +246,7 @@ def show_disclosure(table: CaptureTable) -> None:
         _("Stepwise estimate, cells < {min_cell} suppressed").format(min_cell=min_cell),
         num(chosen) if chosen else _("does not exist"),
     )
-    st.plotly_chart(suppression_figure(points, observed, min_cell), key="mse_suppression_chart")
+    st.plotly_chart(localized_figure(suppression_figure(points, observed, min_cell)), key="mse_suppression_chart")
     what_it_means(_(
         "hiding small cells protects individuals, but those small cells are often the overlaps the estimate "
         "depends on. Agree on disclosure rules before the computation, and check what they cost."
