@@ -34,6 +34,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sandbox.mpc.forkserver import find_parties  # noqa: E402
+
 OUT = Path(__file__).resolve().parent / "results" / "load.json"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -113,11 +118,7 @@ def processes():
 
 def running_jobs(server_pid: int) -> int:
     """Party groups (one per job: the plan folder) whose processes are children of the server."""
-    groups = set()
-    for _, fields, argv in processes():
-        if "sandbox.mpc.party" in argv and int(fields[1]) == server_pid:
-            plan = argv[argv.index("--plan") + 1] if "--plan" in argv else ""
-            groups.add(str(Path(plan).parent))
+    groups = {str(Path(info["plan"]).parent) for info in find_parties().values() if info["runner"] == server_pid}
     return len(groups)
 
 
@@ -194,12 +195,16 @@ def cpu_seconds(server_pid: int, observer_roots: set[int]) -> dict[str, float]:
     tick = os.sysconf("SC_CLK_TCK")
     harness, observer = set(harness_pids()), descendants(observer_roots)
     out = {"server": 0.0, "parties": 0.0, "chromium": 0.0, "observer_chromium": 0.0, "harness": 0.0}
+    forked = {pid for pid, info in find_parties().items()
+              if info["runner"] == server_pid and info["ppid"] != server_pid}
     for pid, fields, argv in processes():
         own, children = (int(fields[11]) + int(fields[12])) / tick, (int(fields[13]) + int(fields[14])) / tick
         if pid == server_pid:
             out["server"] += own
             out["parties"] += children  # parties that have ended were reaped by the server
-        elif "sandbox.mpc.party" in argv and int(fields[1]) == server_pid:
+        elif "sandbox.mpc.party" in argv and int(fields[1]) == server_pid:  # exec'ed parties, fork servers
+            out["parties"] += own + children  # a fork server's children: the parties it forked and reaped
+        elif pid in forked:
             out["parties"] += own
         elif "chromium" in argv[0]:
             out["observer_chromium" if pid in observer else "chromium"] += own + children

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from sandbox.mpc.forkserver import find_parties  # noqa: E402
 from sandbox.mpc.runner import MPCError, run_mpc  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "reliability.json"
@@ -84,20 +85,21 @@ def _established(pid: int) -> int:
 
 
 def party_processes() -> dict[int, list[str]]:
-    """Every live `sandbox.mpc.party` process on the machine: pid -> argv."""
+    """Every live party process on the machine (forked from a fork server or exec'ed): pid -> argv, with
+    --plan as a full path."""
     out = {}
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            cmd = _cmdline(int(p.name))
-            if "sandbox.mpc.party" in cmd:
-                out[int(p.name)] = cmd
+    for pid, info in find_parties().items():
+        argv = list(info["argv"])
+        argv[argv.index("--plan") + 1] = info["plan"]
+        out[pid] = argv
     return out
 
 
 def my_parties() -> dict[int, list[str]]:
-    """Party processes started by THIS process (other engineers' runs on the machine are ignored)."""
+    """Party processes of runs started by THIS process (other engineers' runs on the machine are ignored)."""
     me = os.getpid()
-    return {pid: cmd for pid, cmd in party_processes().items() if _ppid(pid) == me}
+    mine = {pid for pid, info in find_parties().items() if info["runner"] == me}
+    return {pid: cmd for pid, cmd in party_processes().items() if pid in mine}
 
 
 def _arg(cmd: list[str], flag: str) -> str | None:
@@ -159,7 +161,7 @@ class Injector(threading.Thread):
             if target and time.monotonic() >= deadline:
                 pid = target[0]
                 self.stage = self._stage(pid, mine[pid])
-                if _ppid(pid) != os.getpid():  # reaped and reused in between: never signal a stranger
+                if pid not in my_parties():  # reaped and reused in between: never signal a stranger
                     self.stage = "exited before the signal"
                     return
                 os.kill(pid, self.sig)

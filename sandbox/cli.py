@@ -72,6 +72,34 @@ def _read_query(path: str) -> Any:
         raise CLIError(f"--query {path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
 
 
+def _link(args: argparse.Namespace) -> dict[str, Any] | None:
+    """--network PROFILE or --latency-ms/--bandwidth-mbps: every connection through a delaying relay on this
+    machine (sandbox.timeline.relay), as `timeline protocol` models it; None: plain loopback."""
+    custom = args.latency_ms is not None or args.bandwidth_mbps is not None or args.jitter_ms is not None
+    if args.network is not None and custom:
+        raise CLIError("give either --network or --latency-ms/--bandwidth-mbps/--jitter-ms, not both")
+    if args.network is not None:
+        from sandbox.timeline.network import get_network
+
+        try:
+            net = get_network(args.network)
+        except ValueError as exc:
+            raise CLIError(f"--network: {exc}") from None
+        if net.name == "loopback":
+            return None
+        return {"latency_ms": net.latency_ms, "bandwidth_mbps": net.bandwidth_mbps, "jitter_ms": net.jitter_ms}
+    if not custom:
+        return None
+    for flag, value in (("--latency-ms", args.latency_ms), ("--bandwidth-mbps", args.bandwidth_mbps),
+                        ("--jitter-ms", args.jitter_ms)):
+        if value is not None and not 0 <= value < float("inf"):
+            raise CLIError(f"{flag} must be a number of 0 or more, not {value}")
+    if args.bandwidth_mbps == 0:
+        raise CLIError("--bandwidth-mbps must be more than 0")
+    return {"latency_ms": args.latency_ms or 0.0, "bandwidth_mbps": args.bandwidth_mbps,
+            "jitter_ms": args.jitter_ms or 0.0}
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from sandbox.mpc.runner import run_mpc
     from sandbox.scenario import load_scenario
@@ -86,7 +114,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         computation = "designed-query"
         params = {**(params or {}), "query": _read_query(args.query)}
     result = run_mpc(scenario, args.data, computation, threshold=args.threshold, orgs=orgs,
-                     params=params, out_dir=args.out, timeout=args.timeout, wire_log=args.wire_log)
+                     params=params, out_dir=args.out, timeout=args.timeout, wire_log=args.wire_log,
+                     link=_link(args))
     if args.json:
         _print_json(result.to_json())
     else:
@@ -136,6 +165,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     r.add_argument("--timeout", type=float, default=120.0)
     r.add_argument("--wire-log", action="store_true",
                    help="also write every payload each party sent and received to wire-<i>-<org>.bin (needs --out)")
+    r.add_argument("--network", default=None, metavar="PROFILE",
+                   help="emulate a network profile of `mpc-sandbox timeline` (lan, nl-organisations, ...) with a "
+                        "delaying relay per connection on this machine")
+    r.add_argument("--latency-ms", type=float, default=None, help="one-way latency per connection (relay)")
+    r.add_argument("--bandwidth-mbps", type=float, default=None, help="bandwidth per connection (relay)")
+    r.add_argument("--jitter-ms", type=float, default=None, help="latency jitter per message (relay)")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=_cmd_run)
 

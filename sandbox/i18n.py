@@ -25,6 +25,7 @@ from babel import numbers as _numbers
 
 __all__ = [
     "DEFAULT_LANGUAGE",
+    "N_",
     "current_language",
     "gettext",
     "ngettext",
@@ -50,6 +51,11 @@ DOMAIN = "messages"
 LANGUAGES: dict[str, str] = {"nl": "Nederlands", "en": "English"}
 DEFAULT_LANGUAGE = "nl"
 _BABEL_LOCALE = {"nl": "nl_NL", "en": "en_GB"}
+
+
+def N_(message: str) -> str:  # noqa: N802  (the gettext convention)
+    """Marks a text for extraction without translating it (`_()` translates it where it is shown)."""
+    return message
 
 
 def normalise_language(value: object) -> str | None:

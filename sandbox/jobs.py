@@ -33,6 +33,7 @@ class Job:
     message: str = "waiting for a free slot"
     progress: float = 0.0
     result: Any = None
+    partial: Any = None  # what the job can show before it is done (e.g. a run's result before its check)
     error: str | None = None
     submitted: float = field(default_factory=time.time)
     started: float | None = None

@@ -10,7 +10,7 @@ import pandas as pd
 from sandbox.mpc import oracle
 from sandbox.mpc.inputs import read_own_records
 
-__all__ = ["own_counts", "own_slices", "revealed_table", "slices_table"]
+__all__ = ["designed_table", "own_counts", "own_slices", "revealed_table", "slices_table"]
 
 
 def revealed_table(revealed: Any, oracle: Any = None) -> pd.DataFrame:
@@ -50,3 +50,20 @@ def slices_table(counts: dict[str, dict]) -> pd.DataFrame:
     """`own_counts` as one row per (organisation, cell): columns organisation, cell, count."""
     rows = [{"organisation": org, "cell": cell, "count": n} for org, per in counts.items() for cell, n in per.items()]
     return pd.DataFrame(rows, columns=["organisation", "cell", "count"])
+
+
+def designed_table(run: dict[str, Any], cells: list[str]) -> pd.DataFrame:
+    """A designed query's result, one row per cell in the query's order: revealed value, status
+    (opened / suppressed / empty) and the plaintext check's value (None where the oracle did not open it)."""
+    revealed, oracle_values = run.get("revealed") or {}, run.get("oracle") or {}
+    suppressed, empty = set(run.get("suppressed") or []), set(run.get("empty") or [])
+    rows = []
+    for cell in cells:
+        status = "suppressed (below min_cell)" if cell in suppressed else "empty (no records)" if cell in empty \
+            else "opened"
+        rows.append({"cell": cell, "revealed": revealed.get(cell), "status": status,
+                     "oracle": oracle_values.get(cell) if isinstance(oracle_values, dict) else None})
+    table = pd.DataFrame(rows, columns=["cell", "revealed", "status", "oracle"])
+    table["revealed"] = pd.Series([r["revealed"] for r in rows], dtype=object, index=table.index)
+    table["oracle"] = pd.Series([r["oracle"] for r in rows], dtype=object, index=table.index)
+    return table

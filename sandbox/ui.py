@@ -7,6 +7,7 @@ import logging
 import streamlit as st
 
 from sandbox import i18n
+from sandbox.i18n import N_
 from sandbox.jobs import JOB_LOG_FORMAT, JobManager
 from sandbox.scenario import DEFAULT_SCENARIO, Scenario, ScenarioError, load_scenario
 
@@ -75,8 +76,12 @@ def local_columns(df):
         "owner_org": _("owner"), "owner": _("owner"), "who_sees_it": _("who_sees_it"), "kind": _("kind"),
         "seen_in_clear_by": _("seen_in_clear_by"), "share_holders": _("share_holders"),
         "opened_value": _("opened_value"), "true_value": _("true_value"), "revealed": _("revealed"),
-        "oracle": _("oracle"), "organisation": _("organisation"), "count": _("count"),
+        "oracle": _("oracle"), "organisation": _("organisation"), "count": _("count"), "status": _("status"),
     }
+    if "status" in df.columns:  # a designed query's cells (sandbox.results.designed_table)
+        statuses = {"opened": _("opened"), "suppressed (below min_cell)": _("suppressed (below min_cell)"),
+                    "empty (no records)": _("empty (no records)")}
+        df = df.assign(status=[statuses.get(v, v) for v in df["status"]])
     return df.rename(columns={c: names[c] for c in df.columns if c in names})
 
 
@@ -189,3 +194,54 @@ def last_run_or_offer(key: str):
         offer_quick_run(scenario, key)
         st.stop()
     return scenario, _load_run_view(json.dumps(last, default=str))  # key order kept: it is the cell order
+
+
+# ------------------------------------------------------------------ the query designer (issue 19)
+# All of the designer's user-facing text, in one place (the Run page and the Room use it).
+DQ_TEXT = {  # English, marked with N_; shown with _() (the radio's values stay these English texts)
+    "mode": N_("What to run"),
+    "modes": (N_("A computation from the catalogue"), N_("A query you design")),
+    "intro": N_("Design your own question: up to two fields to group by, filters, a measure and a small-cell "
+                "threshold. It runs with real MPC like the catalogue's computations."),
+    "group_by": N_("Group by (one or two fields)"),
+    "filters": N_("Filter on"),
+    "where": N_("Keep only registrations where {field} is"),
+    "measure": N_("Measure"),
+    "measures": {"count": N_("count of registrations"), "sum": N_("sum of age"), "mean": N_("mean of age"),
+                 "distinct": N_("distinct persons")},
+    "min_cell": N_("Small-cell threshold of this query (cells with 1 to min_cell - 1 records are never opened)"),
+    "reveals": N_("**What answering it reveals:** {text}"),
+    "file": N_("The same query as a file for `mpc-sandbox run --query FILE.json`"),
+}
+DQ_MEASURES = {"count": "count", "sum": {"sum": "age"}, "mean": {"mean": "age"}, "distinct": {"distinct": "person"}}
+
+
+def designed_query_form(default_min_cell: int, *, key: str) -> tuple[dict | None, str | None]:
+    """The query designer's widgets (keys start with `key`): returns (query as JSON data, None), or
+    (None, the QueryError's message), which is also shown as an error; never a traceback."""
+    import json
+
+    from sandbox.mpc.query import FIELDS, QueryError, parse_query, reveals_text
+
+    st.write(_(DQ_TEXT["intro"]))
+    group_by = st.multiselect(_(DQ_TEXT["group_by"]), list(FIELDS), default=["form"], max_selections=2,
+                              key=f"{key}_group_by")
+    filtered = st.multiselect(_(DQ_TEXT["filters"]), list(FIELDS), key=f"{key}_filter_fields")
+    where = {}
+    for name in filtered:
+        where[name] = st.multiselect(_(DQ_TEXT["where"]).format(field=name), list(FIELDS[name].codes),
+                                     key=f"{key}_where_{name}")
+    c1, c2 = st.columns(2)
+    measure = c1.selectbox(_(DQ_TEXT["measure"]), list(DQ_MEASURES), key=f"{key}_measure",
+                           format_func=lambda m: _(DQ_TEXT["measures"][m]))
+    min_cell_q = c2.number_input(_(DQ_TEXT["min_cell"]), 0, 1000, value=int(default_min_cell), key=f"{key}_min_cell")
+    query = {"group_by": group_by, "where": where, "measure": DQ_MEASURES[measure], "min_cell": int(min_cell_q)}
+    try:
+        parse_query(query)
+    except QueryError as exc:
+        st.error(str(exc))
+        return None, str(exc)
+    st.info(_(DQ_TEXT["reveals"]).format(text=reveals_text(query)))
+    with st.expander(_(DQ_TEXT["file"])):
+        st.code(json.dumps(query, indent=2, ensure_ascii=False), language="json")
+    return query, None

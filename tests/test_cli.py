@@ -70,3 +70,27 @@ def test_run_refuses_a_negative_min_cell(small_data, value):
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert out.stderr == f"error: min_cell must be a whole number of 0 or more, not {value}\n"
     assert out.stdout == ""
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--network", "mars"], "unknown network profile 'mars'"),
+    (["--network", "lan", "--latency-ms", "5"], "either --network or --latency-ms"),
+    (["--latency-ms", "-3"], "--latency-ms must be a number of 0 or more"),
+    (["--latency-ms", "nan"], "--latency-ms must be a number of 0 or more"),
+    (["--latency-ms", "5", "--bandwidth-mbps", "0"], "--bandwidth-mbps must be more than 0"),
+])
+def test_run_refuses_a_bad_network(small_data, flags, message):
+    out = cli("run", "--data", str(small_data), "--computation", "counts-by-form", *flags)
+    assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr
+    assert out.stdout == ""
+
+
+@pytest.mark.mpc
+def test_run_through_the_relay_reports_the_check(small_data):
+    """`run --latency-ms`: the same opened numbers through the delaying relay, the check named in the JSON."""
+    args = ["run", "--data", str(small_data), "--computation", "counts-by-form", "--orgs", "police,kmar,nla",
+            "--min-cell", "0", "--json"]
+    direct = json.loads(cli(*args).stdout)
+    relayed = json.loads(cli(*args, "--latency-ms", "15", "--bandwidth-mbps", "100").stdout)
+    assert direct["check"] == relayed["check"] == "match"
+    assert direct["revealed"] == relayed["revealed"] == direct["oracle"]

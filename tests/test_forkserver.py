@@ -10,6 +10,7 @@ server (it must fail) and from a broken server whose randomness is seeded before
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -21,7 +22,7 @@ import pytest
 
 from sandbox.mpc import forkserver
 from sandbox.mpc.forkserver import ForkServer, find_parties
-from sandbox.mpc.runner import run_mpc
+from sandbox.mpc.runner import MPCError, run_mpc
 from sandbox.mpc.transcript import read_transcript
 
 pytestmark = pytest.mark.mpc
@@ -114,3 +115,31 @@ def test_exec_mode_still_works(scenario, small_data, monkeypatch):
     assert execed.revealed == forked.revealed == dict(zip(FORMS, [sum(c) for c in zip(
         *(_own_counts(small_data, o) for o in THREE), strict=True)], strict=True))
     assert json.dumps(execed.revealed) == json.dumps(forked.revealed)
+
+
+def test_the_check_can_arrive_after_the_result(scenario, small_data):
+    """check="later": the opened result returns at once; the plaintext check follows and still has to agree."""
+    result = run_mpc(scenario, small_data, "counts-by-form", orgs=THREE, params={"min_cell": 0}, check="later")
+    assert result.check in ("pending", "match")  # the check may already have landed
+    assert result.finish_check(60).check == "match" and result.match is True
+    assert result.check_seconds is not None and result.check_seconds >= 0
+    by_hand = [sum(c) for c in zip(*(_own_counts(small_data, o) for o in THREE), strict=True)]
+    assert result.revealed == dict(zip(FORMS, by_hand, strict=True)) == result.oracle
+    assert _my_servers() == set()  # the check's thread closed the run's fork server
+
+
+def test_a_bad_check_mode_is_refused(scenario, small_data):
+    with pytest.raises(MPCError, match="check must be"):
+        run_mpc(scenario, small_data, "counts-by-form", orgs=THREE, check="sometimes")
+
+
+def _my_servers() -> set[int]:
+    spares, out = forkserver.spare_pids(), set()
+    for p in Path("/proc").iterdir():
+        try:
+            if p.name.isdigit() and "--fork-server" in (p / "cmdline").read_text().split("\0") and \
+                    forkserver._ppid(int(p.name)) == os.getpid() and int(p.name) not in spares:
+                out.add(int(p.name))
+        except (OSError, ValueError):
+            pass
+    return out

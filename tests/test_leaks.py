@@ -32,6 +32,11 @@ KEY_BITS_THRESHOLD = 2**40  # vectors of integers this large are linkage keys, n
 PARAMS = {"query-approval": {"region": "amsterdam", "exclude_nationality": None,
                              "differs_from": {"region": "rotterdam", "exclude_nationality": None}},
           "designed-query": {"query": {"group_by": ["form", "sex"], "where": {"region": ["amsterdam"]}}}}
+# the differencing check of two designed queries (sandbox/mpc/differencing.py): also per-cell differences
+DESIGNED_APPROVAL = {"query": {"group_by": ["form"], "where": {"region": ["amsterdam", "rotterdam"]}},
+                     "differs_from_query": {"group_by": ["form"], "where": {"region": ["amsterdam"]}}, "min_cell": 2}
+CASES = [(n, PARAMS.get(n)) for n in computations.names()] + [("query-approval", DESIGNED_APPROVAL)]
+CASE_IDS = computations.names() + ["query-approval-designed"]
 
 
 def _own_inputs(events: list[dict]) -> dict[str, list[int]]:
@@ -68,11 +73,10 @@ def private_tmp(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.mark.mpc
-@pytest.mark.parametrize("name", computations.names())
-def test_no_party_sees_another_partys_inputs(name, scenario, generated, tmp_path, private_tmp):
+@pytest.mark.parametrize("name, params", CASES, ids=CASE_IDS)
+def test_no_party_sees_another_partys_inputs(name, params, scenario, generated, tmp_path, private_tmp):
     orgs = scenario.org_ids[:3]
     out = tmp_path / "run"
-    params = PARAMS.get(name)
     result = run_mpc(scenario, generated, name, orgs=orgs, out_dir=out, timeout=300, params=params)
     assert result.match is True, f"{name}: MPC {result.revealed} != oracle {result.oracle}"
     assert not list(private_tmp.glob("mpc-sandbox-job-*")), "the runner's job folder survived the run"

@@ -1,6 +1,7 @@
 """Live workshop room: the facilitator opens a room, each organisation joins from its own browser,
 everyone approves a computation before it runs, and all see the same opened result (thin UI)."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -9,15 +10,18 @@ import streamlit as st
 
 from sandbox.datasets import ensure_dataset
 from sandbox.mpc import computations
-from sandbox.results import revealed_table
+from sandbox.mpc.query import compile_query, reveals_text
+from sandbox.results import designed_table, revealed_table
 from sandbox.scenario import load_scenario
 from sandbox.ui import (
+    N_,
     T,
     _,
     big_layout,
     comp_reveals,
     comp_title,
     current_scenario,
+    designed_query_form,
     job_manager,
     local_columns,
     ngettext,
@@ -28,7 +32,19 @@ from sandbox.ui import (
 from sandbox.workshop.room import FACILITATOR, RoomError, RoomStore, UnknownRoom, rooms_path, run_proposal
 
 STATUS = {"pending": _("waiting for approvals"), "approved": _("approved by all, starting"), "rejected": _("rejected"),
-          "running": _("running with MPC"), "done": _("done"), "failed": _("failed")}
+          "running": _("running with MPC"), "done": _("done"), "failed": _("failed"),
+          "refused": _("refused by the differencing protection")}
+# The Room's texts for designed queries (the designer's own texts are in sandbox/ui.py); shown with _().
+ROOM_DQ_TEXT = {
+    "kind": N_("Propose"),
+    "kinds": (N_("a computation from the catalogue"), N_("a query you design")),
+    "query": N_("The query: `{query}`"),
+    "refused": N_("Not run: {reason}"),
+    "log": N_("Audit log of the proposals (who proposed what, who approved or rejected it when, what ran, "
+              "what was opened)"),
+}
+PROPOSAL_ACTIONS = ("proposed", "approved", "rejected", "proposal stopped", "all approved", "run started",
+                    "differencing check", "refused", "ran", "revealed", "run failed")
 
 
 @st.cache_resource
@@ -159,7 +175,12 @@ def show_result(p) -> None:
     fig = px.bar(shown, x="cell", y="revealed", text="revealed", title=comp_title(computations.get(p.computation)),
                  labels={"cell": _("cell"), "revealed": _("revealed")})
     st.plotly_chart(big_layout(fig, height=360), key=f"room_result_chart_{p.id}")
-    st.dataframe(local_columns(table[["cell", "revealed"]]), hide_index=True, key=f"room_result_table_{p.id}")
+    if p.computation == "designed-query" and p.params.get("query"):  # every cell, suppressed ones marked
+        cells = compile_query(p.params["query"]).cells
+        st.dataframe(local_columns(designed_table(p.result, cells)[["cell", "revealed", "status"]]), hide_index=True,
+                     key=f"room_result_table_{p.id}")
+    else:
+        st.dataframe(local_columns(table[["cell", "revealed"]]), hide_index=True, key=f"room_result_table_{p.id}")
     if p.result.get("suppressed"):
         st.caption(ngettext("{n} small cell was never opened (below the threshold).",
                             "{n} small cells were never opened (below the threshold).",
@@ -167,8 +188,17 @@ def show_result(p) -> None:
 
 
 def propose() -> None:
+    designed = st.session_state.get("room_prop_kind") == ROOM_DQ_TEXT["kinds"][1]
     try:
-        store.propose(room.code, token, st.session_state["room_prop_comp"], st.session_state.get("room_prop_orgs", []))
+        if designed:
+            query = st.session_state.get("room_prop_query")
+            if query is None:
+                raise RoomError(_("fix the query first (the message above says what is wrong)"))
+            store.propose(room.code, token, "designed-query", st.session_state.get("room_prop_orgs", []),
+                          params={"query": query})
+        else:
+            store.propose(room.code, token, st.session_state["room_prop_comp"],
+                          st.session_state.get("room_prop_orgs", []))
     except RoomError as exc:
         st.session_state["room_prop_error"] = str(exc)
 
@@ -178,10 +208,16 @@ def select_joined() -> None:
 
 
 def proposal_form() -> None:
-    catalogue = computations.names()
-    st.selectbox(_("Computation"), catalogue, key="room_prop_comp",
-                 index=catalogue.index("counts-by-form") if "counts-by-form" in catalogue else 0,
-                 format_func=lambda n: f"{comp_title(computations.get(n))} ({n})")
+    kind = st.radio(_(ROOM_DQ_TEXT["kind"]), ROOM_DQ_TEXT["kinds"], key="room_prop_kind", horizontal=True,
+                    format_func=_)
+    if kind == ROOM_DQ_TEXT["kinds"][1]:
+        st.session_state["room_prop_query"], _error = designed_query_form(scenario.disclosure.min_cell,
+                                                                          key="room_dq")
+    else:
+        catalogue = [n for n in computations.names() if not computations.get(n).needs_params]
+        st.selectbox(_("Computation"), catalogue, key="room_prop_comp",
+                     index=catalogue.index("counts-by-form") if "counts-by-form" in catalogue else 0,
+                     format_func=lambda n: f"{comp_title(computations.get(n))} ({n})")
     st.multiselect(_("Organisations taking part (each must approve)"), room.orgs, key="room_prop_orgs",
                    format_func=lambda o: names.get(o, o))
     c1, c2 = st.columns(2)
@@ -222,7 +258,12 @@ def live() -> None:
                 id=p.id, title=comp_title(comp), orgs=", ".join(names.get(o, o) for o in p.orgs),
                 who=names.get(p.proposed_by, _("the facilitator") if p.proposed_by == FACILITATOR else p.proposed_by),
                 status=STATUS.get(p.status, p.status)))
-            st.caption(_("Revealed if it runs: {reveals}").format(reveals=comp_reveals(comp)))
+            if p.computation == "designed-query" and p.params.get("query"):
+                st.markdown(_(ROOM_DQ_TEXT["query"]).format(query=json.dumps(p.params["query"], ensure_ascii=False)))
+                st.caption(_("Revealed if it runs: {reveals}").format(
+                    reveals=reveals_text(p.params["query"], scenario.disclosure.min_cell)))
+            else:
+                st.caption(_("Revealed if it runs: {reveals}").format(reveals=comp_reveals(comp)))
             votes = [f"{names.get(o, o)}: {_('approved') if p.votes[o] else _('rejected')}" for o in p.votes]
             votes += [f"{names.get(o, o)}: {_('waiting')}" for o in p.waiting_for]
             st.write(" · ".join(votes))
@@ -236,12 +277,19 @@ def live() -> None:
                 st.info(_("The parties are computing; the result appears here for everyone."))
             if p.status == "failed":
                 st.error(_("The run failed: {error}").format(error=p.error))
+            if p.status == "refused":
+                st.warning(_(ROOM_DQ_TEXT["refused"]).format(reason=p.error))
             if p.status == "done" and p.result:
                 show_result(p)
     if is_facilitator:
         st.subheader(_("Audit log"))
         log = pd.DataFrame([a.__dict__ for a in store.audit(room.code)])
         st.dataframe(log[["at", "actor", "action", "detail"]], hide_index=True, key="room_audit")
+    elif proposals:  # every participant sees what happened to the proposals (not seats or refused joins)
+        st.subheader(_("Audit log"))
+        st.caption(_(ROOM_DQ_TEXT["log"]))
+        log = pd.DataFrame([a.__dict__ for a in store.audit(room.code) if a.action in PROPOSAL_ACTIONS])
+        st.dataframe(log[["at", "actor", "action", "detail"]], hide_index=True, key="room_audit_proposals")
 
 
 live()

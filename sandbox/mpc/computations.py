@@ -167,6 +167,15 @@ def input_cells(name: str, label: str, n: int, params: dict[str, Any]) -> list[s
             return cells
     if label == "difference":
         return ["records in exactly one of the two queries"][:n]
+    if label == "cell_differences":
+        from sandbox.mpc.query import QueryError, difference_cells
+
+        try:
+            cells = difference_cells(params.get("query"), params.get("differs_from_query"))
+        except QueryError:
+            cells = []
+        if len(cells) == n:
+            return [f"records in exactly one query: {c}" for c in cells]
     if label in ("counts", "noise"):
         cells = get(name).cells(params)
         if len(cells) == n:
@@ -277,6 +286,23 @@ _register(_aggregate(
 
 
 # --------------------------------------------------------------------------- query approval (one bit)
+# Two forms of parameters:
+#   playground (count-filtered) — {"region", "exclude_nationality", "differs_from": {...}}: one number each;
+#   designed queries            — {"query": {...}, "differs_from_query": {...}}: the records in exactly one of
+#                                 the two queries' answers, in all and per cell (sandbox.mpc.query), so that
+#                                 the bit also refuses a difference of 1 to min_cell - 1 in any single cell.
+
+
+def _approval_inputs(df: pd.DataFrame, params: dict[str, Any]) -> dict[str, list[int]]:
+    if "differs_from_query" in params:  # two designed queries (a "query" alone is the playground form)
+        from sandbox.mpc.query import QueryError, difference_inputs
+
+        try:
+            return difference_inputs(params.get("query"), params.get("differs_from_query"), df)
+        except QueryError as exc:
+            raise ComputationError(f"query approval: {exc}") from None
+    return {"difference": [int(_difference_mask(df, params).sum())]}
+
 
 _register(Computation(
     name="query-approval",
@@ -293,7 +319,7 @@ _register(Computation(
     ),
     protocol="approval_bit",
     cells=lambda p: ["approved"],
-    local_inputs=lambda df, p: {"difference": [int(_difference_mask(df, p).sum())]},
+    local_inputs=lambda df, p: _approval_inputs(df, p),
     needs_columns=("form",),
 ))
 

@@ -216,11 +216,13 @@ def take(nice: int = 0, *, keep_warm: bool | None = None) -> ForkServer:
 
 
 def find_parties() -> dict[int, dict[str, Any]]:
-    """Every party process alive on this machine, forked or exec'ed: pid -> {"index", "plan", "ppid", "runner"}
-    (`runner`: the process that started the run; the fork server sits between it and a forked party).
+    """Every party process alive on this machine, forked or exec'ed:
+    pid -> {"index", "plan", "argv", "ppid", "runner"}.
 
-    A forked party is named `mpc-party-<i>` in /proc/<pid>/comm and runs in its job folder, which holds
-    its plan; an exec'ed party has `sandbox.mpc.party ... -I i` on its command line.
+    A forked party is named `mpc-party-<i>` in /proc/<pid>/comm and runs in its job folder, which holds its
+    plan and its arguments (`party-<i>.args`); an exec'ed party has `sandbox.mpc.party ... -I i` on its
+    command line. `runner` is the process that started the run (the fork server sits between it and a
+    forked party).
     """
     found: dict[int, dict[str, Any]] = {}
     for p in Path("/proc").iterdir():
@@ -228,20 +230,28 @@ def find_parties() -> dict[int, dict[str, Any]]:
             continue
         try:
             comm = (p / "comm").read_text().strip()
-            ppid = int((p / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            ppid = _ppid(int(p.name))
+            cwd = Path(os.readlink(p / "cwd").removesuffix(" (deleted)"))
             if comm.startswith("mpc-party-"):
                 index = int(comm[len("mpc-party-"):])
-                plan = Path(os.readlink(p / "cwd").removesuffix(" (deleted)")) / f"plan-{index}.json"
+                try:
+                    argv = ["sandbox.mpc.party", *json.loads((cwd / f"party-{index}.args").read_text())]
+                except (OSError, ValueError):
+                    argv = ["sandbox.mpc.party", "--plan", str(cwd / f"plan-{index}.json"), "-I", str(index)]
+                runner = _ppid(ppid)
             else:
-                cmd = (p / "cmdline").read_text().split("\0")
-                if "sandbox.mpc.party" not in cmd or "-I" not in cmd:
+                argv = (p / "cmdline").read_text().split("\0")
+                if "sandbox.mpc.party" not in argv or "-I" not in argv:
                     continue
-                index = int(cmd[cmd.index("-I") + 1])
-                plan = Path(os.readlink(p / "cwd").removesuffix(" (deleted)")) / cmd[cmd.index("--plan") + 1]
-            runner = ppid
-            if comm.startswith("mpc-party-"):  # its parent is the fork server; the runner started that
-                runner = int(Path(f"/proc/{ppid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            found[int(p.name)] = {"index": index, "plan": str(plan), "ppid": ppid, "runner": runner}
+                argv = argv[argv.index("sandbox.mpc.party"):]
+                index = int(argv[argv.index("-I") + 1])
+                runner = ppid
+            plan = cwd / argv[argv.index("--plan") + 1]
+            found[int(p.name)] = {"index": index, "plan": str(plan), "argv": argv, "ppid": ppid, "runner": runner}
         except (OSError, ValueError, IndexError):
             continue
     return found
+
+
+def _ppid(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])

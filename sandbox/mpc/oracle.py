@@ -268,7 +268,26 @@ def _mo_cooccurrence(pooled: pd.DataFrame, orgs: list[str], params: dict[str, An
 # ------------------------------------------------------------------------------------ query approval
 
 
+def _designed_approval(pooled: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
+    """Two designed queries: refused unless the records answering exactly one of them number at least
+    max(min_cell, 1) AND no cell is answered by exactly one of them for 1 .. max(min_cell, 1) - 1 records."""
+    new, earlier = params.get("query"), params.get("differs_from_query")
+    if not isinstance(new, dict) or not isinstance(earlier, dict):
+        raise OracleError("query-approval of designed queries needs params['query'] and params['differs_from_query']")
+    threshold = max(_min_cell(params), 1)
+    kept_new, hits_new, _ = _designed_hits(pooled, new)
+    kept_old, hits_old, _ = _designed_hits(pooled, earlier)
+    total = len(set(kept_new[_REC]) ^ set(kept_old[_REC]))
+    pairs = pd.concat([hits_new[[_REC, "cell"]].drop_duplicates(), hits_old[[_REC, "cell"]].drop_duplicates()])
+    once = pairs[~pairs.duplicated(keep=False)]  # (record, cell) in exactly one of the two answers
+    per_cell = once.groupby("cell").size()
+    small_cell = bool(((per_cell >= 1) & (per_cell < threshold)).any())
+    return {"revealed": {"approved": 1 if total >= threshold and not small_cell else 0}, "suppressed": []}
+
+
 def _query_approval(pooled: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
+    if "differs_from_query" in params:  # two designed queries (a "query" alone is the playground form)
+        return _designed_approval(pooled, params)
     earlier = params.get("differs_from")
     if not isinstance(earlier, dict):
         raise OracleError("query-approval needs the earlier query as params['differs_from'] "
@@ -319,15 +338,12 @@ def _field_long(pooled: pd.DataFrame, name: str) -> pd.DataFrame:
     return long[long["value"].isin(codes)].drop_duplicates()
 
 
-def _designed_query(pooled: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
-    query = params.get("query")
-    if not isinstance(query, dict) or not query.get("group_by"):
-        raise OracleError("designed-query needs params['query'] with a group_by")
+def _designed_hits(pooled: pd.DataFrame, query: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The records answering `query` (passing its filters; for sum and mean: with an age), one row per
+    (record, cell it counts in) with its age, and the query's cell names in order."""
     where = query.get("where") or {}
     measure = query.get("measure", "count")
     kind, of = (measure, None) if isinstance(measure, str) else next(iter(measure.items()))
-    min_cell = _min_cell(params)
-
     kept = pooled
     for name, allowed in where.items():
         long = _field_long(pooled, name)
@@ -357,6 +373,17 @@ def _designed_query(pooled: pd.DataFrame, params: dict[str, Any]) -> dict[str, A
         hits = hits.assign(cell=hits["v0"])
     else:
         hits = hits.assign(cell=hits["v0"] + " × " + hits["v1"])
+    return kept, hits[hits["cell"].isin(names)], names
+
+
+def _designed_query(pooled: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
+    query = params.get("query")
+    if not isinstance(query, dict) or not query.get("group_by"):
+        raise OracleError("designed-query needs params['query'] with a group_by")
+    measure = query.get("measure", "count")
+    kind = measure if isinstance(measure, str) else next(iter(measure))
+    min_cell = _min_cell(params)
+    _, hits, names = _designed_hits(pooled, query)
     table = hits.groupby("cell")["__age"].agg(["size", "sum"]).reindex(names, fill_value=0)
 
     revealed: dict[str, Any] = {}
@@ -398,7 +425,11 @@ def _evaluate(frames: dict[str, pd.DataFrame], computation: str,
     if computation == "age-statistics":
         return _age_statistics(pooled, params), None
     if computation == "designed-query":
-        return _designed_query(pooled, params), None
+        own = {}
+        for org in orgs:  # each organisation's own records per cell (for sum and mean: those with an age)
+            _, hits, names = _designed_hits(pooled[pooled[_ORG] == org], params.get("query") or {})
+            own[org] = {c: int(n) for c, n in hits.groupby("cell").size().reindex(names, fill_value=0).items()}
+        return _designed_query(pooled, params), own
     if computation in ("capture-patterns", "mo-cooccurrence"):
         lacking = [o for o in orgs if "person_key" not in frames[o].columns]
         if lacking:
@@ -422,9 +453,10 @@ def oracle(frames: dict[str, pd.DataFrame], computation: str, params: dict[str, 
 
 def own_counts(frames: dict[str, pd.DataFrame], computation: str,
                params: dict[str, Any]) -> dict[str, dict[str, int]] | None:
-    """Each organisation's own count per cell, {org: {cell: n}} (aggregates only; None for the others)."""
+    """Each organisation's own count per cell, {org: {cell: n}} (aggregates and designed queries, where it
+    is the records per cell, for sum and mean those with an age; None for the others)."""
     _check_name(computation)
-    if computation not in AGGREGATES:
+    if computation not in (*AGGREGATES, "designed-query"):
         return None
     return _evaluate(frames, computation, params)[1]
 

@@ -42,7 +42,8 @@ if TYPE_CHECKING:  # pandas and NumPy load where records are prepared, not when 
     import pandas as pd
 
 __all__ = ["FIELDS", "MAX_CELLS", "MAX_GROUP_BY", "NUMERIC_FIELDS", "CompiledQuery", "Field", "Query",
-           "QueryError", "compile_query", "parse_query", "reveals_text"]
+           "QueryError", "compile_query", "difference_cells", "difference_inputs", "needs_differencing_check",
+           "parse_query", "reveals_text"]
 
 MAX_GROUP_BY = 2
 MAX_CELLS = 200
@@ -169,6 +170,10 @@ def parse_query(obj: Any) -> Query:
         measure, of = "count", None
     elif isinstance(measure_obj, dict) and len(measure_obj) == 1:
         ((measure, of),) = measure_obj.items()
+        if measure == "distinct":
+            raise QueryError("measure distinct (count of distinct persons) is not supported yet: it needs the "
+                             "record linkage of capture-patterns; use \"count\" (registrations), or the "
+                             "capture-patterns computation for persons")
         if measure not in ("sum", "mean"):
             raise QueryError(f"unknown measure {measure!r}; known: {MEASURE_FORMS}")
         if of not in NUMERIC_FIELDS:
@@ -265,6 +270,62 @@ class CompiledQuery:
                     counts[k] += 1
                     sums[k] += ages[r]
         return {"counts": counts} if q.measure == "count" else {"counts": counts, "age_sums": sums}
+
+
+def _selection(query: Query, df: pd.DataFrame) -> tuple[list[bool], list[set[str]]]:
+    """Per record: does it contribute to the query's answer (passes every filter; for sum and mean: has an
+    age), and the set of the query's cells it counts in."""
+    cells = set(_cell_names(query))
+    keep = [True] * len(df)
+    for name, allowed in query.where:
+        keep = [k and bool(vals & set(allowed)) for k, vals in zip(keep, record_values(df, name), strict=True)]
+    if query.measure != "count":
+        keep = [k and a is not None for k, a in zip(keep, _ages(df), strict=True)]
+    groups = [record_values(df, g) for g in query.group_by]
+    member = []
+    for r in range(len(df)):
+        if not keep[r]:
+            member.append(set())
+        elif len(groups) == 1:
+            member.append(groups[0][r] & cells)
+        else:
+            member.append({f"{a} × {b}" for a in groups[0][r] for b in groups[1][r]} & cells)
+    return keep, member
+
+
+def needs_differencing_check(new: Any, earlier: Any) -> bool:
+    """Must `new` be checked against the earlier answered query (the differencing protection)?
+
+    Yes when both have the same group-by and measure but their filters differ: the difference of the two
+    answers, cell by cell, is an answer about the records in exactly one of them. (Identical queries give
+    the same answer again; other pairs are not compared: see docs/workshop.md for that limit.)
+    """
+    a, b = parse_query(new), parse_query(earlier)
+    return (a.group_by == b.group_by and (a.measure, a.of) == (b.measure, b.of)
+            and {f: set(v) for f, v in a.where} != {f: set(v) for f, v in b.where})
+
+
+def difference_cells(new: Any, earlier: Any) -> list[str]:
+    """The cells compared by the differencing check: the new query's cells, then the earlier one's others."""
+    a, b = parse_query(new), parse_query(earlier)
+    return list(dict.fromkeys([*_cell_names(a), *_cell_names(b)]))
+
+
+def difference_inputs(new: Any, earlier: Any, df: pd.DataFrame) -> dict[str, list[int]]:
+    """What ONE organisation prepares for the differencing check of `new` against `earlier`, from its own
+    records: ``difference`` = its records that contribute to exactly one of the two queries, and
+    ``cell_differences`` = per cell (`difference_cells`), its records counted in that cell by exactly one."""
+    a, b = parse_query(new), parse_query(earlier)
+    keep_a, cells_a = _selection(a, df)
+    keep_b, cells_b = _selection(b, df)
+    names = difference_cells(a, b)
+    index = {c: k for k, c in enumerate(names)}
+    per_cell = [0] * len(names)
+    for ca, cb in zip(cells_a, cells_b, strict=True):
+        for c in ca ^ cb:
+            per_cell[index[c]] += 1
+    total = sum(1 for x, y in zip(keep_a, keep_b, strict=True) if x != y)
+    return {"difference": [total], "cell_differences": per_cell}
 
 
 def compile_query(obj: Any) -> CompiledQuery:

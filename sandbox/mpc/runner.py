@@ -69,9 +69,24 @@ class RunResult:
     # designed-query with a mean only: cells without records (no mean exists; absent from revealed)
     empty: list[Any] | None = None
     oracle_empty: list[Any] | None = None
+    # the plaintext check: "match" | "mismatch" | "pending" (run_mpc(check="later"): see finish_check) | "failed"
+    # | "off"
+    check: str = "off"
+    check_seconds: float | None = None  # how long after the opened result the check arrived
+    _pending: Any = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("_pending", None)
+        return out
+
+    def finish_check(self, timeout: float | None = None) -> RunResult:
+        """With run_mpc(check="later"): wait for the plaintext check (oracle, match and check are filled in
+        by a thread of the runner); MPCError if it failed or did not finish within `timeout`."""
+        if self._pending is not None:
+            self._pending(timeout)
+            self._pending = None
+        return self
 
 
 def values_match(a: Any, b: Any, *, rel: float = 1e-6) -> bool:
@@ -122,6 +137,8 @@ def _params(scenario: Scenario, extra: dict[str, Any] | None) -> dict[str, Any]:
 def _designed_params(computation: str, params: dict[str, Any] | None) -> dict[str, Any] | None:
     """designed-query: check the query before anything starts (MPCError naming the problem), normalise
     it, and take its min_cell (if it has one) over any other."""
+    if computation == "query-approval" and params and "differs_from_query" in params:
+        return _approval_params(params)
     if computation != "designed-query":
         return params
     from sandbox.mpc.query import QueryError, parse_query
@@ -136,6 +153,22 @@ def _designed_params(computation: str, params: dict[str, Any] | None) -> dict[st
     params["query"] = query.to_json()
     if query.min_cell is not None:
         params["min_cell"] = query.min_cell
+    return params
+
+
+def _approval_params(params: dict[str, Any]) -> dict[str, Any]:
+    """query-approval of two designed queries: both checked before anything starts; the new query's
+    min_cell (if it has one) is the threshold."""
+    from sandbox.mpc.query import QueryError, parse_query
+
+    params = dict(params)
+    for key in ("query", "differs_from_query"):
+        try:
+            params[key] = parse_query(params.get(key)).to_json()
+        except QueryError as exc:
+            raise MPCError(f"query approval, {key}: {exc}") from None
+    if params["query"].get("min_cell") is not None:
+        params["min_cell"] = params["query"]["min_cell"]
     return params
 
 
@@ -231,7 +264,7 @@ def run_mpc(
     params: dict[str, Any] | None = None,
     out_dir: str | Path | None = None,
     timeout: float = 120.0,
-    check: bool = True,
+    check: bool | str = True,
     cancel: threading.Event | None = None,
     progress: Any = None,
     link: dict[str, Any] | None = None,
@@ -242,7 +275,9 @@ def run_mpc(
     """Run `computation` with one real MPyC process per organisation and return the opened result.
 
     With `check=True` the plaintext oracle is computed too (in its own process, `sandbox.mpc.oracle`, next to
-    the parties) and `match` says whether they agree.
+    the parties) and `match` says whether they agree. With `check="later"` the result returns as soon as the
+    parties are done, with `check == "pending"`; `result.finish_check()` waits for the check (the app shows
+    the result first and the check when it arrives).
     Raises MPCError naming the party when a party fails, dies, stalls or the run is cancelled.
 
     `nice` lowers the parties' CPU priority (the app uses 19 so its web server stays responsive). Parties
@@ -274,6 +309,8 @@ def run_mpc(
         raise MPCError(f"organisation(s) listed more than once: {', '.join(repeated)}")
     if not 0 < timeout < float("inf"):  # NaN or inf would switch off the runner's and the parties' timeouts
         raise MPCError(f"timeout must be a positive number of seconds, not {timeout}")
+    if check not in (True, False, "wait", "later"):
+        raise MPCError(f"check must be True, False, 'wait' or 'later', not {check!r}")
     if wire_log and out_dir is None:
         raise MPCError("wire_log needs an out_dir to write the payload logs to")
     m = len(orgs)
@@ -295,7 +332,10 @@ def run_mpc(
     keep = out_dir is not None
     out = Path(out_dir) if keep else Path(tempfile.mkdtemp(prefix="mpc-sandbox-run-"))
     out.mkdir(parents=True, exist_ok=True)
+    later = check == "later"
     work = Path(tempfile.mkdtemp(prefix="mpc-sandbox-job-"))  # plans, results, logs: removed afterwards
+    check_dir = Path(tempfile.mkdtemp(prefix="mpc-sandbox-check-")) if check else work
+    oracle, detached = None, False
     run_id = secrets.token_hex(8)  # the parties check they all belong to this run (see party.py)
     relayed = [(i, j) for i in range(m) for j in range(i + 1, m)] if link is not None else []
     chosen = free_ports(m + len(relayed))  # one call, so listen and relay ports are all distinct
@@ -312,20 +352,25 @@ def run_mpc(
 
     def launch(kind: str, name: str, module: str, args: list[str], stderr: Path) -> Any:
         if server is not None:  # forked from the warm server: no interpreter start, no imports
-            return server.spawn(kind, name, args, cwd=work, stderr=stderr, timeout=timeout)
+            # The server may still be warming up (imports: seconds on a loaded machine); that is not the
+            # parties' time, which the watch below bounds by `timeout` as for exec'ed parties.
+            return server.spawn(kind, name, args, cwd=work, stderr=stderr, timeout=max(timeout, 120.0))
         err = stderr.open("w")
         logs.append(err)
         return subprocess.Popen([sys.executable, "-m", module, *args], cwd=work, stdout=subprocess.DEVNULL,
                                 stderr=err, stdin=subprocess.DEVNULL, process_group=0)
 
     try:
-        if check:  # the plaintext check runs in its own process, next to the parties, at the lowest priority
-            oracle_plan = work / "oracle-plan.json"
+        if check:  # the plaintext check runs in its own process, next to the parties, at a lower priority:
+            # the lowest when nobody waits for it (check="later"); a little below the parties when the caller
+            # waits for it (a command), so that other load on the machine cannot starve it
+            oracle_plan = check_dir / "oracle-plan.json"
+            oracle_nice = 19 if later else min(19, nice + 5)
             oracle_plan.write_text(json.dumps({"computation": computation, "data_dir": str(data_dir.resolve()),
-                                               "orgs": orgs, "params": p, "nice": 19}), encoding="utf-8")
+                                               "orgs": orgs, "params": p, "nice": oracle_nice}), encoding="utf-8")
             oracle_proc = launch("oracle", "mpc-oracle", "sandbox.mpc.oracle",
-                                 ["--plan", str(oracle_plan), "--out", str(work / "oracle.json")],
-                                 work / "oracle.err")
+                                 ["--plan", str(oracle_plan), "--out", str(check_dir / "oracle.json")],
+                                 check_dir / "oracle.err")
         if relayed:
             # Listen on the relay ports before any party starts, so that no party's outgoing connection
             # can take one of them as its local port; a relay waits for its target party to listen.
@@ -357,24 +402,29 @@ def run_mpc(
             plan_path.write_text(json.dumps(plan), encoding="utf-8")
             addresses = [arg for port in peer_ports[i] for arg in ("-P", f"127.0.0.1:{port}")]
             args = ["--plan", str(plan_path), "-M", str(m), "-I", str(i), "-T", str(t), *addresses, "--no-log"]
+            (work / f"party-{i}.args").write_text(json.dumps(args), encoding="utf-8")  # forkserver.find_parties
             procs.append(launch("party", f"mpc-party-{i}", "sandbox.mpc.party", args, work / f"party-{i}.err"))
         if progress:
             progress("parties started", 0.1)
         _watch(procs, orgs, work, timeout=timeout, cancel=cancel)
         seconds = time.perf_counter() - start
         results = [json.loads((work / f"result-{i}.json").read_text()) for i in range(m)]
-        oracle = _oracle_result(oracle_proc, work, timeout) if oracle_proc is not None else None
+        if oracle_proc is not None and not later:
+            oracle = _oracle_result(oracle_proc, check_dir, timeout)
+        detached = later and oracle_proc is not None  # the check goes on after this function returns
     except forkserver.ForkServerError as exc:
         raise MPCError(f"could not start the parties: {exc}") from None
     finally:
-        _stop_all(procs + ([oracle_proc] if oracle_proc is not None else []))
-        if server is not None:
+        _stop_all(procs + ([oracle_proc] if oracle_proc is not None and not detached else []))
+        if server is not None and not detached:
             server.close()
         if relays is not None:
             relays.stop()
         for fh in logs:
             fh.close()
         shutil.rmtree(work, ignore_errors=True)
+        if not detached:
+            shutil.rmtree(check_dir, ignore_errors=True)
 
     first = results[0]
     if any(r["revealed"] != first["revealed"] for r in results[1:]):
@@ -397,19 +447,59 @@ def run_mpc(
     )
     if p.get("noise_epsilon") is not None:
         result.noise = _noise_from_transcripts(result.transcripts)
+    opened_at = time.perf_counter()
+
+    def save() -> None:
+        if keep:
+            (out / "result.json").write_text(json.dumps(result.to_json(), indent=2), encoding="utf-8")
+
     if oracle is not None:
-        result.oracle = oracle["revealed"]
-        result.oracle_suppressed = oracle.get("suppressed", [])
-        result.own_counts = oracle.get("own_counts")
-        result.oracle_empty = oracle.get("empty")
-        expected = result.oracle
-        if result.noise is not None:  # opened = exact + the sum of the parties' secret noise shares
-            expected = {c: None if v is None else v + result.noise[c] for c, v in result.oracle.items()}
-        result.match = (values_match(result.revealed, expected) and result.suppressed == result.oracle_suppressed
-                        and result.empty == result.oracle_empty)
-    if keep:
-        (out / "result.json").write_text(json.dumps(result.to_json(), indent=2), encoding="utf-8")
+        _apply_check(result, oracle, 0.0)
+    elif detached:  # a thread of its own collects the check, so the server and files are always cleaned up
+        result.check = "pending"
+        failure: list[BaseException] = []
+
+        def collect() -> None:
+            try:
+                _apply_check(result, _oracle_result(oracle_proc, check_dir, timeout), time.perf_counter() - opened_at)
+            except BaseException as exc:  # noqa: BLE001 - handed to finish_check
+                failure.append(exc)
+                result.check = "failed"
+            finally:
+                _stop_all([oracle_proc])
+                if server is not None:
+                    server.close()
+                shutil.rmtree(check_dir, ignore_errors=True)
+                save()
+
+        thread = threading.Thread(target=collect, name="mpc-check", daemon=True)
+        thread.start()
+
+        def pending(wait: float | None) -> None:
+            thread.join(wait)
+            if thread.is_alive():
+                raise MPCError(f"the plaintext check did not finish within {wait:.0f} s")
+            if failure:
+                raise failure[0]
+
+        result._pending = pending
+    save()
     return result
+
+
+def _apply_check(result: RunResult, oracle: dict[str, Any], seconds_after: float) -> None:
+    """Compare the opened result with the plaintext check and record the verdict."""
+    result.oracle = oracle["revealed"]
+    result.oracle_suppressed = oracle.get("suppressed", [])
+    result.own_counts = oracle.get("own_counts")
+    result.oracle_empty = oracle.get("empty")
+    expected = result.oracle
+    if result.noise is not None:  # opened = exact + the sum of the parties' secret noise shares
+        expected = {c: None if v is None else v + result.noise[c] for c, v in result.oracle.items()}
+    result.match = (values_match(result.revealed, expected) and result.suppressed == result.oracle_suppressed
+                    and result.empty == result.oracle_empty)
+    result.check = "match" if result.match else "mismatch"
+    result.check_seconds = round(seconds_after, 3)
 
 
 def _noise_from_transcripts(transcripts: dict[str, str]) -> dict[str, int]:

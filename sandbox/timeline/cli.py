@@ -48,6 +48,10 @@ def _protocol(args: argparse.Namespace) -> int:
         "bytes_per_party": round(f.bytes_per_party),
         "network": f.network,
         "notes": f.notes,
+        "predicts": f.predicts,
+        "command_seconds": None if f.command_seconds is None else round(f.command_seconds, 4),
+        "command_overhead_seconds": (None if f.command_overhead_seconds is None
+                                     else round(f.command_overhead_seconds, 4)),
     }
     if args.json:
         print(json.dumps(out, indent=2))
@@ -55,9 +59,13 @@ def _protocol(args: argparse.Namespace) -> int:
         parts = ", ".join(f"{k} {v:.2f} s" for k, v in f.breakdown.items())
         print(
             f"{f.computation}: {f.records:,} records x {f.parties} parties on {net.name}: "
-            f"about {f.predicted_seconds:.2f} s ({parts}); {f.rounds} rounds, "
-            f"{f.bytes_per_party / 1e6:.2f} MB sent per party"
+            f"about {f.predicted_seconds:.2f} s: {f.predicts}"
         )
+        if f.command_seconds is not None:
+            print(f"  start-up, files and check {f.command_overhead_seconds:.2f} s; protocol: {parts}")
+        else:
+            print(f"  {parts}")
+        print(f"  {f.rounds} rounds, {f.bytes_per_party / 1e6:.2f} MB sent per party")
     return 0
 
 

@@ -24,6 +24,7 @@ last gives the breakdown, which therefore sums exactly to the simulated duration
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -32,10 +33,11 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from .calibration import CostProfile, load_calibration, profile
+from .calibration import CostProfile, _evaluate, load_calibration, profile
 from .network import NetworkProfile
 
-__all__ = ["Forecast", "forecast", "host_share", "scaling", "simulate_run", "DEFAULT_SCALING_RECORDS"]
+__all__ = ["Forecast", "command_forecast", "forecast", "host_share", "scaling", "simulate_run",
+           "DEFAULT_SCALING_RECORDS"]
 
 COMPONENTS = ("compute", "latency", "bandwidth", "startup")
 DEFAULT_SCALING_RECORDS = (10, 30, 100, 300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000)
@@ -64,6 +66,11 @@ class Forecast:
     compute_seconds_per_party: float = 0.0
     messages: int = 0
     notes: list[str] = field(default_factory=list)
+    # When all parties share this host (loopback, or a network emulated with the relay): the wall time of
+    # the user's command, `mpc-sandbox run` (see `command_forecast`); None for parties on machines of their own.
+    command_seconds: float | None = None
+    command_overhead_seconds: float | None = None  # of which: start-up, reading the files, the check
+    predicts: str = "the protocol run of every party (start-up of one party with a core of its own included)"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -218,6 +225,11 @@ def forecast(
     notes = []
     if str(cal.get("status", "")).startswith("provisional"):
         notes.append("provisional calibration: hand-derived from micro-benchmarks, not yet refitted")
+    command = command_forecast(computation, int(records), int(parties), network, seed=seed, calibration=cal)
+    if command is not None:
+        notes.append("predicted_seconds is the wall time of `mpc-sandbox run` on this machine "
+                     f"({command['link']}); protocol alone {command['protocol_seconds']:.2f} s")
+        total = command["seconds"]
     return Forecast(
         computation=computation,
         records=int(records),
@@ -230,7 +242,66 @@ def forecast(
         compute_seconds_per_party=cost.compute_seconds,
         messages=messages,
         notes=notes,
+        command_seconds=None if command is None else command["seconds"],
+        command_overhead_seconds=None if command is None else command["overhead_seconds"],
+        predicts=_predicts(command, int(parties), network),
     )
+
+
+def _predicts(command: dict[str, Any] | None, parties: int, network: NetworkProfile) -> str:
+    if command is not None:
+        how = "" if command["link"] == "direct" else " through the delaying relay"
+        return f"the wall time of `mpc-sandbox run` with {parties} parties on this machine{how}"
+    if network.host_cores:
+        return (f"the protocol run of {parties} parties sharing one {network.host_cores}-core machine (per-party "
+                "start-up included; not the command's own start-up or the plaintext check)")
+    return "the protocol run of every party, each on a machine of its own (start-up included)"
+
+
+COMMAND_GROUPS = {"capture-patterns": "capture-patterns", "mo-cooccurrence": "capture-patterns"}  # else counts
+
+
+def protocol_without_startup(
+    computation: str, records: int, parties: int, network: NetworkProfile, *, seed: int = 0,
+    calibration: dict | None = None,
+) -> float:
+    """The simulated protocol (rounds, compute, network) with no per-party start-up: what a command adds
+    its own overhead to."""
+    cal = calibration if calibration is not None else load_calibration()
+    cost = dataclasses.replace(profile(computation, records, parties, cal), startup_seconds=0.0)
+    seconds, _breakdown, _messages = simulate_run(
+        cost, network, seed=seed, handshake_round_trips=float(cal.get("handshake_round_trips", 2)),
+        host_extra_load=float(cal.get("host_extra_load", 0.0)),
+    )
+    return seconds
+
+
+def command_forecast(
+    computation: str, records: int, parties: int, network: NetworkProfile, *, seed: int = 0,
+    calibration: dict | None = None,
+) -> dict[str, Any] | None:
+    """The wall time of the user's command, `mpc-sandbox run`, when all parties run on this host.
+
+    command = overhead(N, m) + the simulated protocol without per-party start-up, where the overhead (the
+    command's own start, the warm fork server, forking the parties, each party reading and checking its
+    own file, connecting, the plaintext check) is fitted on measured commands by
+    benchmarks/bench_command_forecast.py, separately for direct loopback and for the delaying relay
+    (`mpc-sandbox run --network/--latency-ms`). None when the parties do not share a host or the
+    calibration has no command model.
+    """
+    cal = calibration if calibration is not None else load_calibration()
+    models = cal.get("command")
+    if not models or not network.host_cores:
+        return None
+    link = "direct" if network.name == "loopback" else "relay"
+    group = COMMAND_GROUPS.get(computation, "counts-by-form")
+    model = models.get(link, {}).get(group)
+    if model is None:
+        return None
+    protocol = protocol_without_startup(computation, records, parties, network, seed=seed, calibration=cal)
+    overhead = max(0.0, _evaluate(model, records, parties))
+    return {"seconds": overhead + protocol, "overhead_seconds": overhead, "protocol_seconds": protocol,
+            "link": link, "model": group}
 
 
 def scaling(

@@ -11,7 +11,9 @@ The flow:
    organisation; the same token may rejoin after a refresh, anybody else is refused);
 3. anyone in the room proposes a computation for three or more organisations;
 4. every organisation in the proposal approves or rejects it; one rejection stops it;
-5. when all approved, exactly one session claims the run, runs it and stores the result;
+5. when all approved, exactly one session claims the run, runs it and stores the result (a designed query
+   first passes the differencing checks against the room's answered queries, sandbox/mpc/differencing.py;
+   a refusal ends it as 'refused' without running);
 6. the audit log records who did what, when, and what was revealed.
 
 Pure: no Streamlit, no MPyC.
@@ -106,7 +108,7 @@ class Proposal:
     params: dict[str, Any]
     proposed_by: str
     created: str
-    status: str  # pending | approved | rejected | running | done | failed
+    status: str  # pending | approved | rejected | running | done | failed | refused (differencing)
     votes: dict[str, bool]  # org -> approved?
     result: dict[str, Any] | None = None
     error: str | None = None
@@ -284,6 +286,13 @@ class RoomStore:
         if len(set(orgs)) < MIN_PARTIES or len(set(orgs)) != len(orgs):
             raise RoomError(f"a proposal needs at least {MIN_PARTIES} different organisations: with two, "
                             "secret sharing hides nothing")
+        if computation == "designed-query":  # checked now, so that every browser can show what it reveals
+            from sandbox.mpc.query import QueryError, parse_query
+
+            try:
+                params = {**(params or {}), "query": parse_query((params or {}).get("query")).to_json()}
+            except QueryError as exc:
+                raise RoomError(f"the designed query cannot run: {exc}") from None
         with self._write() as conn:
             room = self._room_row(conn, code)
             actor = self._actor(conn, room, token)
@@ -295,7 +304,8 @@ class RoomStore:
                 "VALUES (?, ?, ?, ?, ?, ?, 'pending')",
                 (code, computation, json.dumps(orgs), json.dumps(params or {}), actor, _now()))
             pid = int(cur.lastrowid)
-            self._log(conn, code, actor, "proposed", f"#{pid} {computation} for {', '.join(orgs)}")
+            what = f" {json.dumps((params or {})['query'], ensure_ascii=False)}" if (params or {}).get("query") else ""
+            self._log(conn, code, actor, "proposed", f"#{pid} {computation}{what} for {', '.join(orgs)}")
         return self.proposal(code, pid)
 
     def vote(self, code: str, proposal_id: int, token: str, approve: bool) -> Proposal:
@@ -340,12 +350,27 @@ class RoomStore:
     def finish_run(self, code: str, proposal_id: int, result: dict[str, Any]) -> None:
         code = _clean_code(code)
         shown = json.dumps(result.get("revealed"), ensure_ascii=False)
+        if result.get("suppressed"):  # the small-cell flags are opened too
+            shown += f"; below the threshold, never opened: {json.dumps(result['suppressed'], ensure_ascii=False)}"
         if len(shown) > 600:
             shown = shown[:600] + "…"
         with self._write() as conn:
             conn.execute("UPDATE proposals SET status = 'done', result = ? WHERE id = ? AND code = ?",
                          (json.dumps(result), proposal_id, code))
             self._log(conn, code, "room", "revealed", f"#{proposal_id} {result.get('computation', '')}: {shown}")
+
+    def log(self, code: str, actor: str, action: str, detail: str = "") -> None:
+        """Add one line to the room's audit log (e.g. a differencing check and its opened bit)."""
+        with self._write() as conn:
+            self._log(conn, _clean_code(code), actor, action, detail)
+
+    def refuse_run(self, code: str, proposal_id: int, reason: str) -> None:
+        """A claimed proposal that the differencing protection refused: it never runs."""
+        code = _clean_code(code)
+        with self._write() as conn:
+            conn.execute("UPDATE proposals SET status = 'refused', error = ? WHERE id = ? AND code = ?",
+                         (reason, proposal_id, code))
+            self._log(conn, code, "room", "refused", f"#{proposal_id}: {reason}")
 
     def fail_run(self, code: str, proposal_id: int, error: str) -> None:
         code = _clean_code(code)
@@ -397,13 +422,45 @@ def run_proposal(store: RoomStore, code: str, proposal_id: int, *, cancel: threa
         prop = store.proposal(code, proposal_id)
         scenario = load_scenario(room.scenario)
         folder = ensure_dataset(scenario, seed=room.seed)
-        run = run_mpc(scenario, folder, prop.computation, orgs=prop.orgs, params=prop.params, nice=10,
-                      cancel=cancel, timeout=timeout).to_json()
+        if prop.computation == "designed-query":
+            run = _run_designed(store, code, prop, scenario, folder, cancel=cancel, timeout=timeout)
+            if run is None:
+                return None
+        else:
+            run = run_mpc(scenario, folder, prop.computation, orgs=prop.orgs, params=prop.params, nice=10,
+                          cancel=cancel, timeout=timeout).to_json()
     except Exception as exc:  # stored and shown in the room; never a traceback
         store.fail_run(code, proposal_id, str(exc) or type(exc).__name__)
         return None
     # Keep what everyone may see; transcripts and the plaintext check stay out of the shared room.
     result = {k: run.get(k) for k in ("computation", "parties", "threshold", "revealed", "suppressed",
-                                      "match", "seconds", "bytes_sent")}
+                                      "empty", "match", "seconds", "bytes_sent")}
     store.finish_run(code, proposal_id, result)
     return result
+
+
+def _run_designed(store: RoomStore, code: str, prop: Proposal, scenario: Any, folder: Any, *,
+                  cancel: threading.Event | None, timeout: float) -> dict[str, Any] | None:
+    """A designed query of the room: first the differencing checks against every designed query the room
+    has answered on the same organisations (each check opens one bit, written to the audit log), then the
+    query. Returns the run, or None when a check refused it (the proposal is then 'refused')."""
+    from sandbox.mpc.differencing import REFUSAL_TELLS, run_designed_query
+
+    earlier = [(f"#{p.id}", p.params["query"]) for p in store.proposals(code)
+               if p.computation == "designed-query" and p.status == "done" and p.id != prop.id
+               and sorted(p.orgs) == sorted(prop.orgs) and p.params.get("query")]
+    outcome = run_designed_query(scenario, folder, prop.params["query"], orgs=prop.orgs, earlier=earlier,
+                                 min_cell=scenario.disclosure.min_cell, nice=10, cancel=cancel, timeout=timeout)
+    for check in outcome.checks:
+        store.log(code, "room", "differencing check",
+                  f"#{prop.id} against {check.earlier_label}: {'approved' if check.approved else 'refused'} "
+                  "(one bit opened inside MPC)")
+    refused = outcome.refused_by
+    if refused is not None:
+        store.refuse_run(code, prop.id, f"its answer would differ from {refused.earlier_label}'s by too few "
+                         f"records. {REFUSAL_TELLS}")
+        return None
+    run = outcome.run
+    store.log(code, "room", "ran", f"#{prop.id} designed-query {json.dumps(outcome.query, ensure_ascii=False)} "
+              f"for {', '.join(prop.orgs)}, threshold t = {run.get('threshold')}")
+    return run

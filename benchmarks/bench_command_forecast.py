@@ -1,0 +1,162 @@
+"""Fit and validate the forecast of what a user waits for: the wall time of `mpc-sandbox run`.
+
+Usage: python benchmarks/bench_command_forecast.py [--quick] [--passes N] [--no-fit]
+
+For counts-by-form and capture-patterns, m = 3..7 parties (every shipped scenario's size and one more),
+directly on loopback and through the delaying relay (`--latency-ms 20 --bandwidth-mbps 100`), the whole
+command is timed as a user runs it (a subprocess, JSON output, plaintext check included). Calibration
+sizes (records per organisation) and held-out validation sizes are measured in interleaved passes; each
+point is the median of its passes.
+
+Fit: per computation and link, the command's overhead = measured - simulated protocol without per-party
+start-up, by non-negative least squares on the terms 1, m and N*m (sandbox/timeline/calibration.py),
+from the calibration sizes only. The fitted models go to sandbox/timeline/calibration.json ("command");
+then every held-out point is forecast with `timeline protocol`'s own function and compared with its
+measured median. Results: benchmarks/results/command_forecast.json and a markdown table.
+Run it on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_overlap import write_lists  # noqa: E402
+
+from sandbox.scenario import load_scenario  # noqa: E402
+from sandbox.timeline.calibration import _lstsq, load_calibration, save_calibration  # noqa: E402
+from sandbox.timeline.network import NETWORKS, NetworkProfile  # noqa: E402
+from sandbox.timeline.protocol import forecast, protocol_without_startup  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "command_forecast.json"
+COMPUTATIONS = ("counts-by-form", "capture-patterns")
+PARTIES = (3, 4, 5, 6, 7)
+CALIBRATE_N = (200, 3000)
+VALIDATE_N = (1000,)
+RELAY = {"latency_ms": 20.0, "bandwidth_mbps": 100.0}
+TERMS = ["1", "m", "N*m"]
+CORES = os.cpu_count() or 1
+
+
+def network(link: str) -> NetworkProfile:
+    if link == "direct":
+        return NETWORKS["loopback"]
+    return NetworkProfile.custom(RELAY["latency_ms"], RELAY["bandwidth_mbps"], 0.0, host_cores=CORES)
+
+
+def scenario_file(folder: Path, orgs: list[str]) -> Path:
+    """nl-baseline with organisations org1..orgm (it has six; the grid goes to seven)."""
+    base = load_scenario("nl-baseline")
+    first = base.organisations[0]
+    data = base.model_copy(update={"name": f"bench-{len(orgs)}", "organisations": [
+        first.model_copy(update={"id": o, "name": o, "referrals": []}) for o in orgs]}
+    ).model_dump(mode="json", exclude_none=True)
+    path = folder / f"scenario-{len(orgs)}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def timed(scenario: Path, data: Path, computation: str, link: str) -> float:
+    args = [sys.executable, "-m", "sandbox", "run", "--scenario", str(scenario), "--data", str(data),
+            "--computation", computation, "--min-cell", "0", "--json"]
+    if link == "relay":
+        args += ["--latency-ms", str(RELAY["latency_ms"]), "--bandwidth-mbps", str(RELAY["bandwidth_mbps"])]
+    import time
+
+    t0 = time.perf_counter()
+    out = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
+    seconds = time.perf_counter() - t0
+    if out.returncode != 0 or json.loads(out.stdout)["match"] is not True:
+        raise RuntimeError(f"{computation} m={scenario.stem} failed: {out.stderr.strip()[-400:]}")
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1 pass, parties 3 and 6; nothing is saved")
+    parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--no-fit", action="store_true", help="validate the packaged calibration only")
+    args = parser.parse_args(argv)
+    passes = 1 if args.quick else args.passes
+    parties = (3, 6) if args.quick else PARTIES
+    sizes = [(n, "calibrate") for n in CALIBRATE_N] + [(n, "validate") for n in VALIDATE_N]
+    grid = [(c, m, n, role, link) for c in COMPUTATIONS for m in parties for n, role in sizes
+            for link in ("direct", "relay")]
+    times: dict[tuple, list[float]] = {g: [] for g in grid}
+    with tempfile.TemporaryDirectory(prefix="bench-command-") as tmp:
+        folder = Path(tmp)
+        files = {}
+        for m in parties:
+            orgs = [f"org{j + 1}" for j in range(m)]
+            files[m] = scenario_file(folder, orgs)
+            for n, _ in sizes:
+                write_lists(folder / f"data-{m}-{n}", orgs, n, seed=m * 100_000 + n)
+        timed(files[parties[0]], folder / f"data-{parties[0]}-{CALIBRATE_N[0]}", "counts-by-form", "direct")  # warm
+        for k in range(passes):
+            for g in grid:
+                c, m, n, _role, link = g
+                times[g].append(timed(files[m], folder / f"data-{m}-{n}", c, link))
+            print(f"pass {k + 1}/{passes} done", flush=True)
+
+    med = {g: statistics.median(v) for g, v in times.items()}
+    cal = load_calibration()
+    if not args.no_fit:
+        models: dict[str, dict] = {"direct": {}, "relay": {}}
+        for link in ("direct", "relay"):
+            for c in COMPUTATIONS:
+                rows = []
+                for (cc, m, n, role, ll), wall in med.items():
+                    if cc == c and ll == link and role == "calibrate":
+                        proto = protocol_without_startup(c, n, m, network(link), calibration=cal)
+                        rows.append((n, m, wall - proto))
+                models[link][c] = {"terms": _lstsq(rows, TERMS, f"command overhead {c} {link}"),
+                                   "fitted_from": len(rows)}
+        cal["command"] = {
+            **models,
+            "measured_on": f"fitted {date.today().isoformat()} by benchmarks/bench_command_forecast.py: the wall "
+                           f"time of `mpc-sandbox run` (median of {passes} interleaved passes) minus the simulated "
+                           f"protocol; N per organisation {list(CALIBRATE_N)}, parties {list(parties)}; relay "
+                           f"{RELAY['latency_ms']:g} ms, {RELAY['bandwidth_mbps']:g} Mbit/s; {platform.machine()}, "
+                           f"{CORES} cores",
+            "terms": "overhead seconds = sum of coefficient x term (1, m, N*m); N = records per organisation",
+        }
+    rows = []
+    for (c, m, n, role, link), wall in sorted(med.items()):
+        f = forecast(c, n, m, network(link), calibration=cal)
+        predicted = f.command_seconds if f.command_seconds is not None else f.predicted_seconds
+        rows.append({"computation": c, "parties": m, "records": n, "role": role, "link": link,
+                     "measured_median_s": round(wall, 3), "runs_s": [round(x, 3) for x in times[(c, m, n, role, link)]],
+                     "predicted_s": round(predicted, 3), "error_pct": round(100 * (predicted - wall) / wall, 1)})
+    held = [r for r in rows if r["role"] == "validate"]
+    worst = max(abs(r["error_pct"]) for r in held)
+    print("\n| computation | link | m | N | measured (s) | predicted (s) | error |\n|---|---|---:|---:|---:|---:|---:|")
+    for r in held:
+        print(f"| {r['computation']} | {r['link']} | {r['parties']} | {r['records']} | {r['measured_median_s']:.2f} "
+              f"| {r['predicted_s']:.2f} | {r['error_pct']:+.1f} % |")
+    print(f"\nheld-out points: worst error {worst:.1f} % (floor ±15 %)")
+    if not args.quick:
+        if not args.no_fit:
+            save_calibration(cal)
+        RESULTS.write_text(json.dumps({"date": date.today().isoformat(), "machine": platform.platform(),
+                                       "cores": CORES, "passes": passes, "relay": RELAY,
+                                       "worst_held_out_error_pct": worst, "rows": rows}, indent=2) + "\n")
+        print(f"written to {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
