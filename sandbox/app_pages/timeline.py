@@ -54,6 +54,19 @@ def _parts() -> dict[str, str]:
             "startup": _("start-up")}
 
 
+def _predicts_text(f, parties: int, network) -> str:
+    """What the forecast predicts, in this language (sandbox.timeline says it in English: f.predicts)."""
+    if f.command_seconds is not None:
+        relay = " through the delaying relay" in f.predicts
+        text = (_("the wall time of `mpc-sandbox run` with {n} parties on this machine through the delaying relay")
+                if relay else _("the wall time of `mpc-sandbox run` with {n} parties on this machine"))
+        return text.format(n=parties)
+    if network.host_cores:
+        return _("the protocol run of {n} parties sharing one {cores}-core machine (per-party start-up included; "
+                 "not the command's own start-up or the plaintext check)").format(n=parties, cores=network.host_cores)
+    return _("the protocol run of every party, each on a machine of its own (start-up included)")
+
+
 def _protocol_section() -> None:
     st.header(_("One MPC run"))
     cal = load_calibration()
@@ -98,6 +111,13 @@ def _protocol_section() -> None:
     m1.metric(_("Expected duration"), f"{dec(f.predicted_seconds, 1)} s")
     m2.metric(_("Rounds (messages per peer)"), num(f.rounds))
     m3.metric(_("Data sent per party"), f"{dec(f.bytes_per_party / 1e6, 2)} MB")
+    predicts = _predicts_text(f, parties, network)
+    if f.command_seconds is not None:
+        st.caption(_("Predicts {what}: {seconds} s of it is start-up, each party reading its own file and the "
+                     "plaintext check (fitted on measured commands); the chart below is the protocol itself.").format(
+            what=predicts, seconds=dec(f.command_overhead_seconds, 1)))
+    else:
+        st.caption(_("Predicts {what}.").format(what=predicts))
     fig = go.Figure(
         [
             go.Bar(
