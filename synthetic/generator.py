@@ -2,43 +2,70 @@
 
 One seeded numpy Generator is created here and passed down to every step, so the same scenario and
 seed always give the same data (byte-identical files, see `write_dataset`).
+
+Everything here works on numpy arrays; pandas is imported only when a caller reads
+`SyntheticData.records` or `SyntheticData.population` (the DataFrames are built then, once).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
-import pandas as pd
 
 from synthetic.capture import draw_captures
 from synthetic.config import GeneratorParams, Organisation, check_links
 from synthetic.keys import person_keys
-from synthetic.population import draw_population
-from synthetic.records import build_records, coded_string_column, date_strings, string_column
+from synthetic.population import Population, draw_population
+from synthetic.records import OrgRecords, build_records, date_strings
 from synthetic.truth import ground_truth
 
 __all__ = ["SyntheticData", "generate"]
 
 
-@dataclass
 class SyntheticData:
     """A generated dataset.
 
     Attributes:
-        records: org id -> that organisation's records (all columns strings, '' = unknown), in
-            scenario order.
-        population: the hidden truth, one row per victim, with `person_key` (true key, '' if never
-            registered) and `lists` (';'-joined org ids in scenario order, '' if on no list).
+        records: org id -> that organisation's records as a pandas DataFrame (all columns strings,
+            '' = unknown), in scenario order; built on first access.
+        population: the hidden truth as a pandas DataFrame, one row per victim, with `person_key` (true
+            key, '' if never registered) and `lists` (';'-joined org ids in scenario order, '' if on no
+            list); built on first access.
         ground_truth: JSON-serialisable facts (see `synthetic.truth.ground_truth`).
+        columns: org id -> that organisation's columns (name -> object array of str), what
+            `write_dataset` writes.
     """
 
-    records: dict[str, pd.DataFrame]
-    population: pd.DataFrame
-    ground_truth: dict = field(default_factory=dict)
+    def __init__(self, columns: dict[str, dict[str, np.ndarray]], pop: Population, true_keys: np.ndarray,
+                 lists: tuple[np.ndarray, np.ndarray], ground_truth: dict):
+        self.columns = columns
+        self.ground_truth = ground_truth
+        self._pop, self._true_keys, self._lists = pop, true_keys, lists
+        self._records = None
+        self._population = None
+
+    @property
+    def records(self):
+        if self._records is None:
+            from synthetic.frames import records_frame
+
+            self._records = {org: records_frame(cols) for org, cols in self.columns.items()}
+        return self._records
+
+    @property
+    def population(self):
+        if self._population is None:
+            from synthetic.frames import coded_string_column, string_column
+
+            frame = self._pop.frame()
+            pattern, patterns = self._lists
+            # (an empty population keeps pandas' object columns, as before)
+            frame["person_key"] = string_column(self._true_keys) if len(frame) else self._true_keys
+            frame["lists"] = coded_string_column(pattern, patterns) if len(frame) else np.empty(0, dtype=object)
+            self._population = frame
+        return self._population
 
 
-def _unique_true_keys(pop, registered: np.ndarray, secret: str) -> np.ndarray:
+def _unique_true_keys(pop: Population, registered: np.ndarray, secret: str) -> np.ndarray:
     """True person_key of each registered victim ('' otherwise).
 
     Two victims with the same name, birth date and nationality would share a key; the generator
@@ -51,7 +78,9 @@ def _unique_true_keys(pop, registered: np.ndarray, secret: str) -> np.ndarray:
     for _ in range(100):
         keys[todo] = person_keys(pop.given_name[todo], pop.family_name[todo], date_strings(pop.birth_date[todo]),
                                  pop.nationality[todo], secret)
-        dup = pd.Series(keys[idx], dtype=object).duplicated().to_numpy()
+        seen: set[str] = set()
+        add = seen.add
+        dup = np.array([k in seen or add(k) or False for k in keys[idx].tolist()], dtype=bool)
         if not dup.any():
             return keys
         todo = idx[dup]
@@ -100,18 +129,15 @@ def generate(organisations: list[Organisation], params: GeneratorParams, *, seed
     cap = draw_captures(pop, organisations, rng)
     true_keys = _unique_true_keys(pop, cap.registered, params.linkage_secret)
 
-    records = {}
+    columns = {}
+    counts = {}
     corrupted = {}
     for j, org in enumerate(organisations):
-        built = build_records(org, j, org_ids, pop, cap, true_keys, params, rng)
-        records[org.id] = built.frame
+        built: OrgRecords = build_records(org, j, org_ids, pop, cap, true_keys, params, rng)
+        columns[org.id] = built.columns
+        counts[org.id] = len(built)
         corrupted[org.id] = int(built.key_corrupted.sum())
 
-    frame = pop.frame()
-    pattern, patterns = _list_labels(cap.on, org_ids)
-    # (an empty population keeps pandas' object columns, as before)
-    frame["person_key"] = string_column(true_keys) if n else true_keys
-    frame["lists"] = coded_string_column(pattern, patterns) if n else np.empty(0, dtype=object)
-    truth = ground_truth(frame, cap.on, org_ids, {o: len(records[o]) for o in org_ids}, corrupted,
-                         seed=seed, year=the_year)
-    return SyntheticData(records=records, population=frame, ground_truth=truth)
+    truth = ground_truth(pop, cap.on, org_ids, counts,
+                         corrupted, seed=seed, year=the_year)
+    return SyntheticData(columns, pop, true_keys, _list_labels(cap.on, org_ids), truth)

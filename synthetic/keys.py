@@ -12,7 +12,6 @@ import hashlib
 import hmac
 
 import numpy as np
-import pandas as pd
 
 from synthetic.names import normalise
 
@@ -37,32 +36,34 @@ def person_keys(given: np.ndarray, family: np.ndarray, birth_dates: np.ndarray, 
     """Keys for arrays of identities (birth dates as 'YYYY-MM-DD' strings).
 
     Each distinct name is normalised once. HMAC is computed from pre-keyed inner and outer SHA-256
-    states that are copied per identity (same result as `hmac.new`), which avoids building a Python
-    HMAC object per record.
+    states that are copied per identity (same result as `hmac.new`, about three times faster than
+    `hmac.digest`, which sets up OpenSSL's HMAC per call), and the hex text of all keys is made in one go.
     """
     n = len(given)
     if n == 0:
         return np.empty(0, dtype=object)
-    names = np.concatenate([np.asarray(given, dtype=object), np.asarray(family, dtype=object)])
-    codes, uniques = pd.factorize(names)
-    normalised = np.array([normalise(str(u)) for u in uniques], dtype=object)[codes]
-    inner, outer = _hmac_pads(secret)
-    new_inner, new_outer = inner.copy, outer.copy
-    half = KEY_HEX_CHARS // 2
-
-    def key(g: str, f: str, b: str, c: str) -> str:
-        h = new_inner()
-        h.update(f"{g}|{f}|{b}|{c}".encode())
-        o = new_outer()
-        o.update(h.digest())
-        return o.digest()[:half].hex()
-
-    birth_dates, nationality = np.asarray(birth_dates, dtype=object), np.asarray(nationality, dtype=object)
+    given, family = np.asarray(given, dtype=object).tolist(), np.asarray(family, dtype=object).tolist()
+    birth_dates = np.asarray(birth_dates, dtype=object).tolist()
+    nationality = np.asarray(nationality, dtype=object).tolist()
     if not (len(family) == len(birth_dates) == len(nationality) == n):
         raise ValueError("person_keys: arrays of different lengths")
+    norm = {name: normalise(str(name)) for name in {*given, *family}}
+    inner, outer = _hmac_pads(secret)
+    new_inner, new_outer = inner.copy, outer.copy
+
+    def digest(message: bytes) -> bytes:
+        h = new_inner()
+        h.update(message)
+        o = new_outer()
+        o.update(h.digest())
+        return o.digest()
+
+    digests = b"".join(map(digest, [f"{norm[g]}|{norm[f]}|{b}|{c}".encode() for g, f, b, c in
+                                    zip(given, family, birth_dates, nationality, strict=True)]))
+    # the first 8 bytes of each 32-byte digest, as 16 hex characters
+    head = np.frombuffer(digests, dtype=np.uint8).reshape(n, hashlib.sha256().digest_size)[:, :KEY_HEX_CHARS // 2]
     out = np.empty(n, dtype=object)
-    out[:] = list(map(key, normalised[:n].tolist(), normalised[n:].tolist(), birth_dates.tolist(),
-                      nationality.tolist()))
+    out[:] = np.array([head.tobytes().hex()]).view(f"<U{KEY_HEX_CHARS}").tolist()
     return out
 
 

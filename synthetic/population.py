@@ -3,7 +3,8 @@
 Attributes are drawn in dependency order: form(s) -> sex, minor, age, nationality, sector,
 recruitment, means of control, ILO indicators, traffickers; then region/municipality, dates and
 names. Categorical attributes are kept as small-integer codes plus a label array, so a million
-victims fit comfortably in memory; `Population.frame()` turns them into a pandas DataFrame.
+victims fit comfortably in memory; `Population.frame()` turns them into a pandas DataFrame (pandas is
+imported only then: the command that writes the files does not need it).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-import pandas as pd
 
 from synthetic import vocab
 from synthetic.config import GeneratorParams, ItemRatesByForm, SharesByForm
@@ -78,66 +78,11 @@ class Population:
         codes, labels = self.form_codes
         return labels[codes]
 
-    def frame(self) -> pd.DataFrame:
-        """One row per victim; categorical columns as pandas categoricals, dates as datetime64."""
+    def frame(self):
+        """One row per victim (a pandas DataFrame); categorical columns as pandas categoricals, dates as datetime64."""
+        from synthetic.frames import population_frame
 
-        def cat(codes: np.ndarray, labels: tuple[str, ...]) -> pd.Categorical:
-            return pd.Categorical.from_codes(codes, categories=list(labels))
-
-        def observed(name: str, values: np.ndarray) -> pd.Categorical:
-            """Same as pd.Categorical(values) (observed values, sorted), from integer codes if known."""
-            if name in self.label_codes:
-                return categorical_from_codes(*self.label_codes[name])
-            codes, uniques = pd.factorize(values)
-            return categorical_from_codes(codes, np.asarray(uniques, dtype=object))
-
-        n = len(self)
-        return pd.DataFrame(
-            {
-                "victim_id": np.arange(1, n + 1),
-                "form": categorical_from_codes(*self.form_codes),
-                "primary_form": cat(self.primary_form, _FORMS),
-                "sex": cat(np.where(self.female, 0, 1), ("F", "M")),
-                "age": age_on(self.birth_date, self.reference_date),
-                "minor_at_exploitation": self.minor.astype(np.int8),
-                "birth_date": self.birth_date,
-                "given_name": observed("given_name", self.given_name),
-                "family_name": observed("family_name", self.family_name),
-                "nationality": observed("nationality", self.nationality),
-                "residence_status": cat(self.residence, vocab.RESIDENCE_STATUSES),
-                "sector": cat(self.sector, vocab.SECTORS),
-                "recruitment": cat(self.recruitment, vocab.RECRUITMENT_METHODS),
-                "means_of_control": observed("means_of_control", self.means_of_control),
-                "ilo_indicators": observed("ilo_indicators", self.ilo_indicators),
-                "region": cat(self.region, vocab.REGIONS),
-                "municipality": observed("municipality", self.municipality),
-                "reference_date": self.reference_date,
-                "exploitation_start": self.exploitation_start,
-                "exploitation_end": self.exploitation_end,
-                "trafficker_count": self.trafficker_count,
-                "trafficker_nationality": observed("trafficker_nationality", self.trafficker_nationality),
-                "trafficker_relation": cat(self.trafficker_relation, vocab.TRAFFICKER_RELATIONS),
-            }
-        )
-
-
-def categorical_from_codes(codes: np.ndarray, labels: np.ndarray) -> pd.Categorical:
-    """`pd.Categorical(labels[codes])` (categories = the observed values, sorted) without hashing strings.
-
-    `labels` may hold duplicates and unused entries; codes must be valid indices (no -1).
-    """
-    labels = np.asarray(labels, dtype=object)
-    used = np.flatnonzero(np.bincount(codes, minlength=len(labels)) if len(codes) else np.zeros(0, dtype=np.int64))
-    first, distinct = pd.factorize(labels[used])  # hash first, then sort only the distinct labels
-    order = np.argsort(np.asarray(distinct, dtype=object), kind="stable")
-    categories = np.asarray(distinct, dtype=object)[order]
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    remap = np.full(len(labels), -1, dtype=np.int64)
-    remap[used] = rank[first]
-    # (pandas infers str categories from strings, and object ones when there are no values at all)
-    dtype = pd.CategoricalDtype(pd.Index(categories, dtype="str" if len(categories) else object))
-    return pd.Categorical.from_codes(remap[codes] if len(codes) else np.zeros(0, dtype=np.int64), dtype=dtype)
+        return population_frame(self)
 
 
 def age_on(birth: np.ndarray, when: np.ndarray) -> np.ndarray:

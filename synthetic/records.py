@@ -12,9 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from synthetic import vocab
 from synthetic.capture import Captures
@@ -24,18 +21,23 @@ from synthetic.names import corrupt_name, spelling_variant, swap_day_month
 from synthetic.population import Population, age_on
 from synthetic.schema import COLUMN_ORDER, REQUIRED_COLUMNS, SYNTHETIC_MARK
 
-__all__ = ["OrgRecords", "build_records", "coded_string_column", "date_strings", "string_column"]
-
-_STR_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default `str` dtype
+__all__ = ["OrgRecords", "build_records", "date_strings"]
 
 
 @dataclass
 class OrgRecords:
-    """The records of one organisation plus what the generator knows about them."""
+    """The records of one organisation plus what the generator knows about them.
 
-    frame: pd.DataFrame  # all columns strings, '' = unknown
+    `columns` holds the file's columns in order, each an object array of Python str ('' = unknown);
+    `synthetic.frames.records_frame` turns them into a pandas DataFrame, `synthetic.io` writes them.
+    """
+
+    columns: dict[str, np.ndarray]
     victim_index: np.ndarray  # row -> victim (0-based index into the population)
     key_corrupted: np.ndarray  # bool per row: person_key does not match the true key
+
+    def __len__(self) -> int:
+        return len(self.victim_index)
 
 
 def date_strings(dates: np.ndarray) -> np.ndarray:
@@ -84,28 +86,11 @@ def _day_table(lo: int, hi: int) -> np.ndarray:
     return table
 
 
-def string_column(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """An object array of Python str -> pandas' default `str` array (what read_csv(dtype=str) gives).
-
-    One pyarrow conversion in C instead of pandas' element-wise `_from_sequence`.
-    """
-    return pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(values, type=pa.large_string())]),
-                                      dtype=_STR_DTYPE)
-
-
-def coded_string_column(codes: np.ndarray, labels: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """`string_column(labels[codes])`, built by one pyarrow take (labels: object array of str)."""
-    taken = pa.array(labels, type=pa.large_string()).take(pa.array(np.asarray(codes, dtype=np.int64)))
-    return pd.arrays.ArrowStringArray(pa.chunked_array([taken]), dtype=_STR_DTYPE)
-
-
-def _record_ids(prefix: str, m: int) -> pd.api.extensions.ExtensionArray:
-    """prefix + 1-based row number with at least six digits ('police-2024-000001'), built in pyarrow."""
-    numbers = pc.utf8_lpad(pa.array(np.arange(1, m + 1, dtype=np.int64)).cast(pa.large_string()), width=6,
-                           padding="0")
-    ids = pc.binary_join_element_wise(pa.scalar(prefix, type=pa.large_string()), numbers,
-                                      pa.scalar("", type=pa.large_string()))
-    return pd.arrays.ArrowStringArray(pa.chunked_array([ids], type=pa.large_string()), dtype=_STR_DTYPE)
+def _record_ids(prefix: str, m: int) -> np.ndarray:
+    """prefix + 1-based row number with at least six digits ('police-2024-000001')."""
+    out = np.empty(m, dtype=object)
+    out[:] = [f"{prefix}{i:06d}" for i in range(1, m + 1)]
+    return out
 
 
 def _number_strings(values: np.ndarray):
@@ -241,23 +226,14 @@ def build_records(org: Organisation, j: int, org_ids: list[str], pop: Population
     out = {}
     for name in columns:  # blank the unknown values, field by field in column order
         col = makers[name]()
-        rate = org.missing.get(name, 0.0)
-        if isinstance(col, pd.api.extensions.ExtensionArray):  # already a string column
-            if rate > 0:
-                values = np.asarray(col, dtype=object)
-                values[rng.random(m) < rate] = ""
-                col = string_column(values)
-            out[name] = col
-        elif isinstance(col, tuple):
+        if isinstance(col, tuple):  # (codes, labels): one lookup
             codes, table = col
-            if rate > 0:
-                codes = np.where(rng.random(m) < rate, len(table), codes)
-                table = np.append(table, "").astype(object)
-            out[name] = coded_string_column(codes, table)
-        else:
-            if rate > 0:
-                col = col.copy()
-                col[rng.random(m) < rate] = ""
-            out[name] = string_column(col)
-    frame = pd.DataFrame(out)
-    return OrgRecords(frame=frame, victim_index=idx, key_corrupted=corrupted)
+            col = np.asarray(table, dtype=object)[codes]
+        elif not (isinstance(col, np.ndarray) and col.dtype == object):
+            col = np.asarray(col, dtype=object)
+        rate = org.missing.get(name, 0.0)
+        if rate > 0:
+            col = col.copy()
+            col[rng.random(m) < rate] = ""
+        out[name] = col
+    return OrgRecords(columns=out, victim_index=idx, key_corrupted=corrupted)

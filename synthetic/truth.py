@@ -3,18 +3,26 @@
 Computed from TRUE identities (the population table), never from the noisy records: the true
 population size, the number of registered victims, records per organisation, the capture-pattern
 counts that Multiple Systems Estimation works from, and marginals per attribute.
+
+`ground_truth` counts from the population's integer codes with numpy (no pandas at generation time);
+`marginals` is the same count from a pandas DataFrame (e.g. `SyntheticData.population`).
 """
 
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from synthetic import vocab
 
-__all__ = ["AGE_BANDS", "age_band", "capture_patterns", "ground_truth", "marginals"]
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from synthetic.population import Population
+
+__all__ = ["AGE_BANDS", "age_band", "capture_patterns", "ground_truth", "marginals", "population_marginals"]
 
 AGE_BANDS = ((0, 17, "0-17"), (18, 22, "18-22"), (23, 29, "23-29"), (30, 39, "30-39"), (40, 49, "40-49"),
              (50, 200, "50+"))
@@ -25,6 +33,8 @@ _MULTI_COLUMNS = ("form", "means_of_control", "ilo_indicators")
 
 def age_band(age: pd.Series) -> pd.Series:
     """Reporting bands used in Dutch figures (<18, 18-22, ...)."""
+    import pandas as pd
+
     bins = [-1] + [hi for _, hi, _ in AGE_BANDS]
     return pd.cut(age, bins=bins, labels=[label for _, _, label in AGE_BANDS]).astype(str)
 
@@ -55,6 +65,8 @@ def _value_counts(series: pd.Series, rows: np.ndarray | None) -> list[tuple[str,
     Categoricals and small non-negative integers are counted with np.bincount on their codes, so no
     strings are hashed; other columns fall back to value_counts.
     """
+    import pandas as pd
+
     if isinstance(series.dtype, pd.CategoricalDtype):
         codes = series.cat.codes.to_numpy()
         if rows is not None:
@@ -93,6 +105,8 @@ def _multi_counts(series: pd.Series, rows: np.ndarray | None = None) -> dict[str
 
 def _age_bands(age: pd.Series, rows: np.ndarray | None) -> dict[str, int]:
     """Same as _counts(age_band(age)), from integer ages with np.searchsorted when that is exact."""
+    import pandas as pd
+
     values = age.to_numpy()
     if rows is not None:
         values = values[rows]
@@ -121,9 +135,75 @@ def marginals(frame: pd.DataFrame, rows: np.ndarray | None = None) -> dict[str, 
     return out
 
 
-def ground_truth(population: pd.DataFrame, on: np.ndarray, org_ids: list[str], records_per_org: dict[str, int],
+def _coded_counts(codes: np.ndarray, labels, rows: np.ndarray | None) -> list[tuple[str, int]]:
+    """(label, count) per distinct label of `labels[codes]` (duplicate labels added up), optionally over `rows`."""
+    codes = np.asarray(codes, dtype=np.int64)
+    if rows is not None:
+        codes = codes[rows]
+    counts = np.bincount(codes, minlength=len(labels)) if len(codes) else np.zeros(len(labels), dtype=np.int64)
+    present = np.flatnonzero(counts)
+    out: dict[str, int] = {}
+    for label, count in zip(np.asarray(labels, dtype=object)[present].tolist(), counts[present].tolist(),
+                            strict=True):
+        out[str(label)] = out.get(str(label), 0) + count
+    return list(out.items())
+
+
+def population_marginals(pop: Population, rows: np.ndarray | None = None) -> dict[str, dict[str, int]]:
+    """`marginals(pop.frame(), rows)` counted from the population's integer codes (no pandas, no strings hashed)."""
+    from synthetic.population import age_on
+
+    def coded(name: str, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if name in pop.label_codes:
+            return pop.label_codes[name]
+        labels, codes = np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)
+        return codes, labels
+
+    columns = {
+        "primary_form": (pop.primary_form, vocab.FORMS),
+        "sex": (np.where(pop.female, 0, 1), ("F", "M")),
+        "minor_at_exploitation": (pop.minor.astype(np.int64), ("0", "1")),
+        "nationality": coded("nationality", pop.nationality),
+        "residence_status": (pop.residence, vocab.RESIDENCE_STATUSES),
+        "sector": (pop.sector, vocab.SECTORS),
+        "recruitment": (pop.recruitment, vocab.RECRUITMENT_METHODS),
+        "region": (pop.region, vocab.REGIONS),
+        "trafficker_relation": (pop.trafficker_relation, vocab.TRAFFICKER_RELATIONS),
+        "form": pop.form_codes,
+        "means_of_control": coded("means_of_control", pop.means_of_control),
+        "ilo_indicators": coded("ilo_indicators", pop.ilo_indicators),
+    }
+    counted = {name: _coded_counts(*columns[name], rows) for name in (*_MARGINAL_COLUMNS, *_MULTI_COLUMNS)}
+    out = {name: dict(sorted(counted[name])) for name in _MARGINAL_COLUMNS}
+    for name in _MULTI_COLUMNS:
+        items: dict[str, int] = {}
+        for label, count in counted[name]:
+            for item in _items(label):
+                items[item] = items.get(item, 0) + count
+        out[name] = dict(sorted(items.items()))
+    age = age_on(pop.birth_date, pop.reference_date)
+    if rows is not None:
+        age = age[rows]
+    if len(age) and not (age.min() > -1 and age.max() <= AGE_BANDS[-1][1]):  # pragma: no cover (ages are 0-99)
+        import pandas as pd
+
+        out["age_band"] = _counts(age_band(pd.Series(age)))
+    else:
+        bands = np.searchsorted(np.array([hi for _, hi, _ in AGE_BANDS]), age, side="left")
+        counts = np.bincount(bands, minlength=len(AGE_BANDS))
+        out["age_band"] = dict(sorted((label, int(c)) for (_, _, label), c in zip(AGE_BANDS, counts, strict=True)
+                                      if c > 0))
+    groups: dict[str, int] = {}
+    for nat, count in out["nationality"].items():
+        group = vocab.nationality_group(nat)
+        groups[group] = groups.get(group, 0) + count
+    out["nationality_group"] = dict(sorted(groups.items()))
+    return {name: out[name] for name in (*_MARGINAL_COLUMNS, *_MULTI_COLUMNS, "age_band", "nationality_group")}
+
+
+def ground_truth(population: Population, on: np.ndarray, org_ids: list[str], records_per_org: dict[str, int],
                  key_corrupted: dict[str, int], *, seed: int, year: int) -> dict:
-    """The JSON-serialisable truth of one generated dataset."""
+    """The JSON-serialisable truth of one generated dataset (counted from the population's codes)."""
     registered = on.any(axis=1)
     n_registered = int(registered.sum())
     records_total = int(sum(records_per_org.values()))
@@ -138,7 +218,8 @@ def ground_truth(population: pd.DataFrame, on: np.ndarray, org_ids: list[str], r
         "records_per_registered": round(records_total / n_registered, 6) if n_registered else 0.0,
         "key_corrupted_per_org": {o: int(key_corrupted[o]) for o in org_ids},
         "capture_patterns": capture_patterns(on, org_ids),
-        "marginals": {"population": marginals(population), "registered": marginals(population, registered)},
+        "marginals": {"population": population_marginals(population),
+                      "registered": population_marginals(population, registered)},
         "seed": int(seed),
         "year": int(year),
         "scenario_orgs": list(org_ids),
