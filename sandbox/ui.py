@@ -78,6 +78,12 @@ def local_columns(df):
         "opened_value": _("opened_value"), "true_value": _("true_value"), "revealed": _("revealed"),
         "oracle": _("oracle"), "organisation": _("organisation"), "count": _("count"), "status": _("status"),
     }
+    if "kind" in df.columns:  # the disclosure ledger (sandbox.views.ledger)
+        kinds = {"input": _("input"), "output": _("output"), "public": _("public"), "intermediate": _("intermediate"),
+                 "leak": _("leak"), "masked": _("masked"), "subset": _("subset")}
+        df = df.assign(kind=[kinds.get(v, v) for v in df["kind"]])
+    if "owner" in df.columns:
+        df = df.assign(owner=[_("joint") if v == "joint" else v for v in df["owner"]])
     if "status" in df.columns:  # a designed query's cells (sandbox.results.designed_table)
         statuses = {"opened": _("opened"), "suppressed (below min_cell)": _("suppressed (below min_cell)"),
                     "empty (no records)": _("empty (no records)")}

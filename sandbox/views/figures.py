@@ -155,7 +155,7 @@ def fig_ledger(table: pd.DataFrame, colours: dict[str, str]) -> go.Figure:
                 y=[seen_label(v) for v in group["seen_in_clear_by"]],
                 x=group["values"],
                 orientation="h",
-                name=owner,
+                name=_("joint") if owner == "joint" else owner,
                 marker_color=colours.get(owner, JOINT_COLOUR),
             )
         )
