@@ -113,6 +113,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.query is not None:  # a designed query; its own min_cell wins over --min-cell (the runner)
         computation = "designed-query"
         params = {**(params or {}), "query": _read_query(args.query)}
+    if args.covariates is not None:  # capture-patterns-by; the runner checks the names
+        if computation != "capture-patterns-by":
+            raise CLIError("--covariates belongs to --computation capture-patterns-by")
+        params = {**(params or {}), "covariates": [c.strip() for c in args.covariates.split(",") if c.strip()]}
     result = run_mpc(scenario, args.data, computation, threshold=args.threshold, orgs=orgs,
                      params=params, out_dir=args.out, timeout=args.timeout, wire_log=args.wire_log,
                      link=_link(args))
@@ -158,6 +162,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     what.add_argument("--computation", help="a computation of the catalogue (`mpc-sandbox computations`)")
     what.add_argument("--query", metavar="FILE.json",
                       help='a designed query: {"group_by": [...], "where": {...}, "measure": ..., "min_cell": n}')
+    r.add_argument("--covariates", default=None, metavar="X,Y,...",
+                   help="capture-patterns-by: comma-separated covariates among sex, minor, dutch, form "
+                        "(default sex,minor)")
     r.add_argument("--threshold", type=int, default=None, help="Shamir threshold t (default (m-1)//2)")
     r.add_argument("--orgs", default=None, help="comma-separated subset of organisations (default: all)")
     r.add_argument("--min-cell", type=int, default=None, help="small-cell threshold (default from scenario)")

@@ -13,6 +13,14 @@ from sandbox.mpc.inputs import read_own_records
 __all__ = ["designed_table", "own_counts", "own_slices", "revealed_table", "slices_table"]
 
 
+def _pattern_cell(p: dict[str, Any]) -> str:
+    """'police + kmar' for a capture pattern; 'police + kmar | sex=F, minor=adult' with covariate levels."""
+    name = " + ".join(p["lists"])
+    if p.get("levels"):
+        name += " | " + ", ".join(f"{c}={v}" for c, v in p["levels"].items())
+    return name
+
+
 def revealed_table(revealed: Any, oracle: Any = None) -> pd.DataFrame:
     """One row per opened cell: cell, revealed value (None = suppressed), oracle value."""
     if isinstance(revealed, dict):
@@ -21,9 +29,9 @@ def revealed_table(revealed: Any, oracle: Any = None) -> pd.DataFrame:
             for r in rows:
                 r["oracle"] = oracle.get(r["cell"])
     elif isinstance(revealed, list) and (not revealed or isinstance(revealed[0], dict)):
-        rows = [{"cell": " + ".join(p["lists"]), "revealed": p["count"]} for p in revealed]
+        rows = [{"cell": _pattern_cell(p), "revealed": p["count"]} for p in revealed]
         if isinstance(oracle, list):
-            o = {" + ".join(p["lists"]): p["count"] for p in oracle}
+            o = {_pattern_cell(p): p["count"] for p in oracle}
             for r in rows:
                 r["oracle"] = o.get(r["cell"])
     else:

@@ -4,7 +4,8 @@ An attacker here holds only what its members hold: their own CSV files and their
 MPyC runs (JSON lines). It does not call the product's views to attack; it writes its own attack. Each
 attack is also run against a deliberately broken variant kept in this file -- the linear pseudonym
 (k·key)·G, noise seeded from public data, an approval rule that opens the per-form difference, a sharing
-of too low a degree, a coalition of t + 1 -- and must SUCCEED there, so that a pass means something.
+of too low a degree, a coalition of t + 1, the capture-patterns small-cell rule on stratified counts -- and
+must SUCCEED there, so that a pass means something.
 """
 
 from __future__ import annotations
@@ -277,7 +278,7 @@ def _right(guesses: dict[tuple, int], transcripts: dict[str, list[dict]]) -> tup
 
 @pytest.mark.mpc
 @pytest.mark.parametrize("computation,orgs", [("counts-by-form", SCENARIO.org_ids), ("age-statistics", THREE[:3]),
-                                              ("capture-patterns", THREE)])
+                                              ("capture-patterns", THREE), ("capture-patterns-by", THREE)])
 def test_t_shares_reconstruct_nothing_t_plus_1_everything(computation, orgs, overlap_run, tmp_path):
     data, result = overlap_run
     if computation != "capture-patterns":
@@ -451,3 +452,62 @@ def test_epsilon_must_be_positive_and_finite_and_the_loss_counts_every_cell(over
     row = disclosure.tradeoff([0.5], parties=3, cells_per_record=3).iloc[0]
     assert row["privacy_loss_per_person"] == pytest.approx(1.5)  # the total and two forms move by one each
     assert row["dp_bound"] == pytest.approx(np.exp(1.5) / (1 + np.exp(1.5)))
+
+
+# ------------------------------------------------------------- 8. a person's covariate level (issue 18)
+
+
+def lone_level_attack(events: list[dict], pattern: str, covariate: str) -> str | None:
+    """capture-patterns-by: the `covariate` level of the persons of capture pattern `pattern` ('a + b'),
+    read off the opened counts: every level combination of the pattern whose count was opened as 0 is
+    ruled out; if all the others share one level, that is the answer. None when nothing singles one out.
+    """
+    found = [e for e in events if e["event"] == "opened" and e["label"].startswith("capture_pattern_counts_by_level")]
+    assert len(found) == 1, "the attacker reads the opened counts from its transcript"
+    candidates = set()
+    for cell, value in zip(found[0]["cells"], found[0]["values"], strict=True):
+        lists, _, levels = cell.partition(" | ")
+        if lists != pattern or value == 0:
+            continue
+        candidates.add(dict(pair.split("=", 1) for pair in levels.split(", "))[covariate])
+    return candidates.pop() if len(candidates) == 1 else None
+
+
+def _capture_patterns_rule(events: list[dict], min_cell: int) -> list[dict]:
+    """Broken variant: the transcript as the capture-patterns rule would have opened the same counts --
+    an empty cell shown as 0, only the non-empty small cells withheld (taken from a run that opened all)."""
+    out = []
+    for e in events:
+        if e["event"] == "opened" and e["label"].startswith("capture_pattern_counts_by_level"):
+            e = {**e, "values": [None if 0 < v < min_cell else v for v in e["values"]]}
+        out.append(e)
+    return out
+
+
+@pytest.mark.mpc
+def test_a_lone_persons_level_recorded_by_another_organisation_is_not_opened(tmp_path):
+    from tests.test_capture_patterns_by import PEOPLE, write_crafted
+
+    data = write_crafted(tmp_path / "data")
+    # The target: person 1, the only person on police + kmar. Police recorded sex F, kmar itself M, and the
+    # police's value decides (police comes first). Each other organisation attacks with its own transcript.
+    assert [p for p, r in PEOPLE.items() if set(r) == {"police", "kmar"}] == [1]
+    target = PEOPLE[1]["police"][1]
+    assert target == _csv(data, "police").set_index("record_id").loc["police-1", "sex"] == "F"
+    params = {"covariates": ["sex", "minor"]}
+    product = run_mpc(SCENARIO, data, "capture-patterns-by", orgs=THREE, params={**params, "min_cell": 3},
+                      out_dir=tmp_path / "product", timeout=300)
+    assert product.match is True and product.revealed  # something is opened (the 3 women known to police only)
+    opened_all = run_mpc(SCENARIO, data, "capture-patterns-by", orgs=THREE, params={**params, "min_cell": 0},
+                         out_dir=tmp_path / "all", timeout=300)
+    assert opened_all.match is True
+    for attacker in ("kmar", "nla"):
+        own = read_transcript(product.transcripts[attacker])
+        assert any(e["event"] == "opened" and e["label"] == "small_cell_flags" for e in own)
+        assert lone_level_attack(own, "police + kmar", "sex") is None, attacker
+        # Without the small-cell rule the lone person's level is in the output: the attack reads it.
+        assert lone_level_attack(read_transcript(opened_all.transcripts[attacker]), "police + kmar", "sex") == target
+        # Broken variant: the capture-patterns rule (0 shown, only 1..min_cell-1 withheld) names the one
+        # non-empty cell of the pattern, and with it the police's record of that person.
+        broken = _capture_patterns_rule(read_transcript(opened_all.transcripts[attacker]), 3)
+        assert lone_level_attack(broken, "police + kmar", "sex") == target, attacker

@@ -426,11 +426,15 @@ def test_the_oracle_knows_every_catalogue_computation_with_the_same_cells():
     assert set(computations.names()) <= set(plain.COMPUTATIONS)
     frames = _linked_frames()
     params = {"min_cell": 0, "orgs": list(frames), "differs_from": AMSTERDAM,
-              "query": {"group_by": ["form", "sex"], "where": {"region": ["amsterdam"]}}}
+              "query": {"group_by": ["form", "sex"], "where": {"region": ["amsterdam"]}}, "covariates": ["form"]}
     for name in computations.names():
         got = oracle(frames, name, params)
         if isinstance(got["revealed"], dict):
             assert list(got["revealed"]) == computations.get(name).cells(params), name
+        elif name == "capture-patterns-by":  # cells 'a + b | form=labour', in the catalogue's order
+            cells = computations.get(name).cells(params)
+            named = [" + ".join(r["lists"]) + " | form=" + r["levels"]["form"] for r in got["revealed"]]
+            assert named and named == [c for c in cells if c in named], named
 
 
 # =========================================================================== (b) against a brute force
@@ -619,7 +623,8 @@ def _frames_of(lists: dict[str, list[dict]]) -> dict[str, pd.DataFrame]:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lists=datasets(), query=QUERY, earlier=QUERY, differ=st.booleans(),
        min_cell=st.sampled_from([0, 1, 2, 3, 5]),
-       name=st.sampled_from([n for n in plain.COMPUTATIONS if n != "designed-query"]))  # test_query.py
+       name=st.sampled_from([n for n in plain.COMPUTATIONS  # own checks: test_query.py, test_capture_patterns_by.py
+                             if n not in ("designed-query", "capture-patterns-by")]))
 def test_oracle_equals_a_brute_force_loop(lists, query, earlier, differ, min_cell, name):
     params = {**query, "min_cell": min_cell, "orgs": list(lists)}
     if differ or name == "query-approval":
@@ -655,8 +660,8 @@ def test_every_computation_on_generated_data(generated, scenario, min_cell):
     params = {"min_cell": min_cell, "orgs": orgs, "region": region, "exclude_nationality": nationality,
               "differs_from": {"region": region, "exclude_nationality": None}}
     for name in [*computations.names(), "query-approval"]:
-        if name == "designed-query":  # its own brute force, on generated data too: tests/test_query.py
-            continue
+        if name in ("designed-query", "capture-patterns-by"):  # own checks: tests/test_query.py and
+            continue  # tests/test_capture_patterns_by.py (hand-made expected counts)
         got = compute({"computation": name, "data_dir": str(generated), "orgs": orgs, "params": params})
         expected, own = brute_force(lists, name, params, group=vocab.nationality_group)
         if name == "age-statistics" and expected["revealed"]["mean_age"] is not None:

@@ -86,6 +86,13 @@ if designing:
         st.caption(_(DQ_RUN_TEXT["history"]) + " " + "; ".join(f"{label}: {json.dumps(q, ensure_ascii=False)}"
                                                           for label, q in _earlier))
 
+extra = {}
+if choice == "capture-patterns-by":  # the covariates a person's levels are taken from (first organisation wins)
+    from sandbox.mpc.overlap_catalogue import COVARIATES, DEFAULT_COVARIATES
+
+    extra["covariates"] = st.multiselect(_("Covariates (levels per person, decided inside MPC)"), list(COVARIATES),
+                                         default=list(DEFAULT_COVARIATES), key="run_covariates")
+
 manager = job_manager()
 seed = int(st.session_state.get("seed", 1))
 
@@ -93,6 +100,7 @@ seed = int(st.session_state.get("seed", 1))
 def start_job() -> None:
     scn, chosen, t, mc, comp_name = scenario, list(orgs), int(threshold), int(min_cell), choice
     query = designed_query
+    params = {"min_cell": mc, **extra}
     # The job runs in a worker thread, outside this script run: its messages are translated here, in advance.
     preparing = _("preparing synthetic data")
     computing = _("{n} parties computing over TCP").format(n=len(chosen))
@@ -104,13 +112,13 @@ def start_job() -> None:
         job.message, job.progress = computing, 0.3
         if comp_name == "designed-query":
             return designed_work(scn, folder, query, chosen, t, mc, earlier, seed, job, checks_message)
-        result = run_mpc(scn, folder, comp_name, orgs=chosen, threshold=t, params={"min_cell": mc},
+        result = run_mpc(scn, folder, comp_name, orgs=chosen, threshold=t, params=params,
                          cancel=job.cancel, timeout=180, nice=19, check="later")
         # The opened result is shown at once; the plaintext check (sandbox only) follows when it is done.
-        job.partial = {"run": result.to_json(), "data_dir": str(folder), "params": {"min_cell": mc}}
+        job.partial = {"run": result.to_json(), "data_dir": str(folder), "params": params}
         job.message, job.progress = checking, 0.9
         result.finish_check(timeout=180)
-        return {"run": result.to_json(), "data_dir": str(folder), "params": {"min_cell": mc}}
+        return {"run": result.to_json(), "data_dir": str(folder), "params": params}
 
     if comp_name == "designed-query":
         st.session_state.pop("dq_refused", None)
@@ -122,6 +130,9 @@ def start_job() -> None:
         checks_message = ngettext("differencing checks against {n} earlier query, then the query",
                                   "differencing checks against {n} earlier queries, then the query",
                                   len(earlier)).format(n=len(earlier))
+    if comp_name == "capture-patterns-by" and not extra.get("covariates"):
+        st.error(_("Choose at least one covariate."))
+        return
 
     if len(orgs) < 3:
         st.error(_("Choose at least three organisations: with two, Shamir secret sharing hides nothing "
@@ -182,6 +193,12 @@ def _keep_run(done: dict) -> None:
         truth = json.loads((Path(done["data_dir"]) / "ground_truth.json").read_text())
         st.session_state["capture_patterns"] = {"lists": done["run"]["parties"], "patterns": done["run"]["revealed"],
                                                 "true_population": truth.get("population")}
+    if done["run"]["computation"] == "capture-patterns-by":  # for a size estimate with covariates
+        st.session_state["capture_patterns_by"] = {"lists": done["run"]["parties"],
+                                                   "covariates": done["params"]["covariates"],
+                                                   "revealed": done["run"]["revealed"],
+                                                   "suppressed": done["run"]["suppressed"],
+                                                   "data_dir": done["data_dir"]}
 
 
 @st.fragment(run_every=_poll)

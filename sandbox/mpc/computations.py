@@ -184,6 +184,14 @@ def input_cells(name: str, label: str, n: int, params: dict[str, Any]) -> list[s
         return [f"age {a}" for a in range(n)]
     if label == "keys":
         return [f"record {k + 1}: person_key" for k in range(n)]
+    if label == "levels" and name == "capture-patterns-by":
+        from sandbox.mpc.overlap_catalogue import level_input_cells
+
+        return level_input_cells(params, n)
+    if label == "held" and name == "capture-patterns-by":
+        from sandbox.mpc.overlap_catalogue import COVARIATES, covariates_of
+
+        return [f"file has the {COVARIATES[c]} column ({c})" for c in covariates_of(params)][:n]
     if label == "indicators":
         width = len(vocab.MEANS_OF_CONTROL)
         return [f"record {k // width + 1}: {vocab.MEANS_OF_CONTROL[k % width]}" for k in range(n)]

@@ -30,6 +30,13 @@ Semantics (what the parties compute):
   query format in README.md, not from `sandbox.mpc.query`.
 * Linkage computations: a person is a distinct `person_key`; its lists are the organisations whose files
   hold that key (bit j of the capture pattern = j-th organisation of the run).
+* capture-patterns-by (params["covariates"]: sex, minor, dutch, form; default sex, minor): a record's
+  level is its field's code as in the designed-query section (form: the first form in `vocab.FORMS`
+  order among its forms); a person's level is the level of its record at the first organisation in the
+  run's order whose record has one, else "missing". Counts per (pattern, level combination), patterns
+  by bitmask, level combinations with the first covariate outer and "missing" after each code list.
+  Small cells: with min_cell > 1 every cell with fewer than min_cell persons is withheld, EMPTY cells
+  included; with min_cell 0 or 1 every non-empty cell is shown.
 """
 
 from __future__ import annotations
@@ -56,8 +63,8 @@ AGE_QUANTILES = (("q1", 1, 4), ("median", 1, 2), ("q3", 3, 4))  # lower quantile
 # The aggregate computations: one count per cell, added up over the organisations.
 AGGREGATES = ("counts-by-form", "crosstab-form-sector", "crosstab-nationality-form", "crosstab-region-form",
               "count-filtered")
-COMPUTATIONS = (*AGGREGATES, "age-statistics", "capture-patterns", "mo-cooccurrence", "query-approval",
-                "designed-query")
+COMPUTATIONS = (*AGGREGATES, "age-statistics", "capture-patterns", "capture-patterns-by", "mo-cooccurrence",
+                "query-approval", "designed-query")
 
 _ORG = "__org"  # columns the oracle adds to the pooled frame (names no CSV uses)
 _REC = "__rec"
@@ -265,6 +272,59 @@ def _mo_cooccurrence(pooled: pd.DataFrame, orgs: list[str], params: dict[str, An
     return {"revealed": revealed, "suppressed": [c for c, v in revealed.items() if v is None]}
 
 
+BY_COVARIATES = ("sex", "minor", "dutch", "form")  # capture-patterns-by: fields of _QUERY_FIELDS below
+BY_DEFAULT = ("sex", "minor")
+MISSING = "missing"
+
+
+def _by_covariates(params: dict[str, Any]) -> list[str]:
+    raw = params.get("covariates", list(BY_DEFAULT))
+    if isinstance(raw, str):
+        raw = [c.strip() for c in raw.split(",") if c.strip()]
+    bad = [c for c in raw if c not in BY_COVARIATES] if isinstance(raw, list | tuple) else [raw]
+    if bad or not raw or len(set(raw)) != len(raw):
+        raise OracleError(f"capture-patterns-by: covariates must be distinct names among {', '.join(BY_COVARIATES)}, "
+                          f"not {raw!r}")
+    return list(raw)
+
+
+def _capture_patterns_by(pooled: pd.DataFrame, orgs: list[str], params: dict[str, Any]) -> dict[str, Any]:
+    covariates = _by_covariates(params)
+    for c in covariates:
+        if _QUERY_FIELDS[c][0] not in pooled.columns:
+            raise OracleError(f"capture-patterns-by: no organisation has the column {_QUERY_FIELDS[c][0]!r} "
+                              f"(covariate {c})")
+    rank = {org: j for j, org in enumerate(orgs)}
+    records = pooled[[_REC, _ORG, "person_key"]].assign(rank=pooled[_ORG].map(rank))
+    persons = _persons(pooled, orgs)[["person_key", "mask"]]
+    for c in covariates:
+        codes = _QUERY_FIELDS[c][1]
+        long = _field_long(pooled, c)
+        long = long.assign(order=long["value"].map({v: i for i, v in enumerate(codes)}))
+        per_record = long.sort_values([_REC, "order"], kind="stable").drop_duplicates(_REC)  # form: first code
+        known = records.merge(per_record[[_REC, "value"]], on=_REC)  # records with a level only
+        first = known.sort_values(["rank", _REC], kind="stable").drop_duplicates("person_key")
+        persons = persons.merge(first[["person_key", "value"]].rename(columns={"value": c}), on="person_key",
+                                how="left")
+        persons[c] = persons[c].fillna(MISSING)
+    counts = persons.groupby(["mask", *covariates]).size().to_dict()
+    axes = [[*_QUERY_FIELDS[c][1], MISSING] for c in covariates]
+    combos = [()]
+    for axis in axes:
+        combos = [(*combo, level) for combo in combos for level in axis]
+    min_cell = _min_cell(params)
+    revealed, suppressed = [], []
+    for mask in range(1, 1 << len(orgs)):
+        for combo in combos:
+            n = int(counts.get((mask, *combo), 0))
+            cell = {"lists": _lists(mask, orgs), "levels": dict(zip(covariates, combo, strict=True))}
+            if min_cell > 1 and n < min_cell:  # empty cells are withheld too (a sparse table)
+                suppressed.append(cell)
+            elif n > 0:
+                revealed.append({**cell, "count": n})
+    return {"revealed": revealed, "suppressed": suppressed}
+
+
 # ------------------------------------------------------------------------------------ query approval
 
 
@@ -430,7 +490,7 @@ def _evaluate(frames: dict[str, pd.DataFrame], computation: str,
             _, hits, names = _designed_hits(pooled[pooled[_ORG] == org], params.get("query") or {})
             own[org] = {c: int(n) for c, n in hits.groupby("cell").size().reindex(names, fill_value=0).items()}
         return _designed_query(pooled, params), own
-    if computation in ("capture-patterns", "mo-cooccurrence"):
+    if computation in ("capture-patterns", "capture-patterns-by", "mo-cooccurrence"):
         lacking = [o for o in orgs if "person_key" not in frames[o].columns]
         if lacking:
             raise OracleError(f"{computation} links records on person_key, but the records of "
@@ -439,6 +499,8 @@ def _evaluate(frames: dict[str, pd.DataFrame], computation: str,
         return _capture_patterns(pooled, orgs, params), None
     if computation == "mo-cooccurrence":
         return _mo_cooccurrence(pooled, orgs, params), None
+    if computation == "capture-patterns-by":
+        return _capture_patterns_by(pooled, orgs, params), None
     return _query_approval(pooled, params), None
 
 

@@ -1,13 +1,15 @@
-"""Catalogue entries that link records across organisations: capture patterns and MO co-occurrence.
+"""Catalogue entries that link records across organisations: capture patterns (also by covariate) and MO co-occurrence.
 
 Pure Python (no MPyC): what each organisation prepares from its own file (the plaintext check is
 `sandbox/mpc/oracle.py`, which shares no code with this module).
-The MPC halves are `sandbox/mpc/protocols/capture_patterns.py` and `mo_cooccurrence.py`, which share
-the secure join in `sandbox/mpc/protocols/overlap.py`. Registered at the end of `computations.py`.
+The MPC halves are `sandbox/mpc/protocols/capture_patterns.py`, `capture_patterns_by.py` and
+`mo_cooccurrence.py`, which share the secure join in `sandbox/mpc/protocols/overlap.py`. Registered at the
+end of `computations.py`.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +19,8 @@ from synthetic import vocab
 if TYPE_CHECKING:  # pandas and NumPy load where records are prepared, not when a command starts
     import pandas as pd
 
-__all__ = ["CAPTURE_PATTERNS", "MO_COOCCURRENCE", "capture_pattern_cells", "mo_cells", "register"]
+__all__ = ["CAPTURE_PATTERNS", "CAPTURE_PATTERNS_BY", "COVARIATES", "MAX_BY_CELLS", "MISSING", "MO_COOCCURRENCE",
+           "by_cells", "capture_pattern_cells", "covariate_levels", "covariates_of", "mo_cells", "register"]
 
 SEP = vocab.MULTI_VALUE_SEPARATOR
 KEY_BITS = 64
@@ -135,6 +138,127 @@ MO_COOCCURRENCE = Computation(
 )
 
 
+# ------------------------------------------------------------------- capture patterns by covariate
+
+# Covariate -> (field of sandbox.mpc.query that derives it, the record column it needs). Levels are the
+# field's codes in code-list order, then MISSING. "form" is multi-valued: a record's level is the FIRST
+# form in the code list's order (sexual, labour, criminal, other) among its forms.
+COVARIATES: dict[str, str] = {"sex": "sex", "minor": "age", "dutch": "nationality", "form": "form"}
+MISSING = "missing"
+MAX_BY_CELLS = 12_000  # capture patterns x level combinations: every cell is a secure comparison
+DEFAULT_COVARIATES = ("sex", "minor")
+
+
+def covariate_levels(name: str) -> list[str]:
+    """The levels of one covariate: its codes in code-list order, then 'missing'."""
+    from sandbox.mpc.query import FIELDS
+
+    return [*FIELDS[name].codes, MISSING]
+
+
+def covariates_of(params: dict[str, Any]) -> list[str]:
+    """The run's covariates (params['covariates'], a list or a comma-separated text), checked.
+
+    ComputationError naming the covariate and the allowed ones for anything unknown or repeated, and when
+    patterns x level combinations exceed MAX_BY_CELLS. Called before anything is secret-shared.
+    """
+    raw = params.get("covariates", list(DEFAULT_COVARIATES))
+    if isinstance(raw, str):
+        raw = [c.strip() for c in raw.split(",") if c.strip()]
+    if not isinstance(raw, list | tuple) or not raw:
+        raise ComputationError(f"covariates must be a non-empty list of {', '.join(COVARIATES)}, not {raw!r}")
+    for c in raw:
+        if c not in COVARIATES:
+            raise ComputationError(f"unknown covariate {c!r}; allowed: {', '.join(COVARIATES)}")
+    repeated = sorted({c for c in raw if list(raw).count(c) > 1})
+    if repeated:
+        raise ComputationError(f"covariate(s) listed more than once: {', '.join(repeated)}")
+    covariates = list(raw)
+    if "orgs" in params:
+        cells = ((1 << len(params["orgs"])) - 1)
+        for c in covariates:
+            cells *= len(covariate_levels(c))
+        if cells > MAX_BY_CELLS:
+            raise ComputationError(
+                f"{len(params['orgs'])} organisations and covariates {', '.join(covariates)} give {cells:,} cells "
+                f"(capture patterns x level combinations); at most {MAX_BY_CELLS:,}: choose fewer covariates "
+                "or organisations")
+    return covariates
+
+
+def missing_covariate_columns(covariates: list[str], columns_per_org: dict[str, list[str]]) -> list[str]:
+    """The covariates whose record column no organisation of the run has (their level would be 'missing' for all)."""
+    return [c for c in covariates if not any(COVARIATES[c] in cols for cols in columns_per_org.values())]
+
+
+def _level_name(covariates: list[str], combo: tuple[str, ...]) -> str:
+    return ", ".join(f"{c}={v}" for c, v in zip(covariates, combo, strict=True))
+
+
+def by_cells(params: dict[str, Any]) -> list[str]:
+    """One cell per (capture pattern, level combination): patterns by bitmask, then levels (first covariate outer)."""
+    covariates = covariates_of(params)
+    patterns = capture_pattern_cells(params)
+    combos = list(itertools.product(*(covariate_levels(c) for c in covariates)))
+    return [f"{p} | {_level_name(covariates, combo)}" for p in patterns for combo in combos]
+
+
+def _level_rows(df: pd.DataFrame, covariates: list[str]) -> list[list[int]]:
+    """Per record, per covariate, a one-hot row over the covariate's known levels (all zero: missing)."""
+    from sandbox.mpc.query import FIELDS, record_values
+
+    rows = [[] for _ in range(len(df))]
+    for c in covariates:
+        codes = FIELDS[c].codes
+        for row, values in zip(rows, record_values(df, c), strict=True):
+            first = next((code for code in codes if code in values), None)  # form: first in code-list order
+            row.extend(1 if code == first else 0 for code in codes)
+    return rows
+
+
+def _by_inputs(df: pd.DataFrame, params: dict[str, Any]) -> dict[str, list[int]]:
+    covariates = covariates_of(params)
+    return {"keys": _keys(df),
+            "held": [1 if COVARIATES[c] in df.columns else 0 for c in covariates],
+            "levels": [b for row in _level_rows(df, covariates) for b in row]}
+
+
+def level_input_cells(params: dict[str, Any], n: int) -> list[str]:
+    """Names of the flattened one-hot level inputs: 'record k: sex=F', ..."""
+    names = [f"{c}={code}" for c in covariates_of(params) for code in covariate_levels(c)[:-1]]
+    return [f"record {k // len(names) + 1}: {names[k % len(names)]}" for k in range(n)] if names else []
+
+
+CAPTURE_PATTERNS_BY = Computation(
+    name="capture-patterns-by",
+    title=N_("Capture patterns per covariate level (sex, minor, Dutch, form)"),
+    summary=N_("For every combination of organisations and every combination of covariate levels: how many "
+             "distinct persons are registered by exactly those organisations and have those levels. A "
+             "person's level is the one recorded by the first organisation (in the run's order) that "
+             "recorded one, else 'missing'; for form, the first form in the code list's order. The input of "
+             "a size estimate with covariates."),
+    reveals=N_(
+        "The number of persons per combination of organisations and covariate levels, for every cell with "
+        "at least the small-cell threshold of persons. Every other cell is withheld, empty cells included "
+        "(so a withheld cell does not tell whether anybody is in it; with the threshold at 0 or 1 every "
+        "non-empty cell is shown, and a combination known to one person then shows that person's levels). "
+        "The opened cells of a combination of organisations add up to at most its capture-pattern count, "
+        "and to exactly that count when none is withheld: this reveals what capture-patterns reveals and "
+        "more -- how the persons of each combination split over the levels. Also visible: how many records "
+        "each organisation has, how many persons are known to exactly one, two, ... organisations, and "
+        "which covariate columns each organisation's file has; a withheld total can sometimes be worked "
+        "out by subtraction from those. Nobody learns which persons are on which list, any single "
+        "record's covariate value, or which organisation's value decided a person's level."
+    ) + _JOIN_REVEALS,
+    protocol="capture_patterns_by",
+    cells=by_cells,
+    local_inputs=_by_inputs,
+    needs_columns=("person_key",),
+    input_bits=KEY_BITS,
+)
+
+
 def register(add: Callable[[Computation], None]) -> None:
     add(CAPTURE_PATTERNS)
+    add(CAPTURE_PATTERNS_BY)
     add(MO_COOCCURRENCE)

@@ -100,11 +100,14 @@ class PartyContext:
             self.recorder.values("shares", label, values, owner=owner, owner_org=self.orgs[owner],
                                  cells=self.input_cells(label, len(values)))
 
-    def record_public(self, label: str, per_owner: list[list[int]]) -> None:
-        """Log public constants that stand in for shares (everyone holds the same value: nothing is hidden)."""
+    def record_public(self, label: str, per_owner: list[list[int]], cells: list[list[str]] | None = None) -> None:
+        """Log public constants that stand in for shares (everyone holds the same value: nothing is hidden).
+
+        `cells` names each owner's values (default: one value per record, 'record k').
+        """
         for owner, values in enumerate(per_owner):
-            self.recorder.values("public", label, values, owner=owner, owner_org=self.orgs[owner],
-                                 cells=[f"record {k + 1}" for k in range(len(values))])
+            names = cells[owner] if cells is not None else [f"record {k + 1}" for k in range(len(values))]
+            self.recorder.values("public", label, values, owner=owner, owner_org=self.orgs[owner], cells=names)
 
     def record_opened(self, label: str, values: Any, *, role: str = "result", cells: list[str] | None = None) -> None:
         """Log a value opened to this party or received in the clear; `role` says what kind (see transcript).

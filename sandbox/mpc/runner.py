@@ -156,6 +156,34 @@ def _designed_params(computation: str, params: dict[str, Any] | None) -> dict[st
     return params
 
 
+def _covariate_params(computation: str, params: dict[str, Any], csvs: dict[str, Path]) -> None:
+    """capture-patterns-by: check the covariates before anything starts (MPCError naming the covariate and
+    the allowed ones, or the covariate whose column no organisation's file has) and store them as a list."""
+    if computation != "capture-patterns-by":
+        return
+    import csv
+
+    from sandbox.mpc.computations import ComputationError
+    from sandbox.mpc.overlap_catalogue import COVARIATES, covariates_of, missing_covariate_columns
+
+    try:
+        covariates = covariates_of({**params, "orgs": list(csvs)})
+    except ComputationError as exc:
+        raise MPCError(str(exc)) from None
+    columns = {}
+    for org, path in csvs.items():  # the header line only (the csv module: no pandas in the command)
+        try:
+            with path.open(newline="", encoding="utf-8") as fh:
+                columns[org] = [c.strip() for c in next(csv.reader(fh), [])]
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise MPCError(f"{path.name}: not a readable CSV file ({exc})", org=org) from None
+    nobody = missing_covariate_columns(covariates, columns)
+    if nobody:
+        raise MPCError(f"covariate(s) {', '.join(nobody)}: no organisation of this run has the column "
+                       f"{', '.join(COVARIATES[c] for c in nobody)} in its file ({', '.join(csvs)})")
+    params["covariates"] = covariates
+
+
 def _approval_params(params: dict[str, Any]) -> dict[str, Any]:
     """query-approval of two designed queries: both checked before anything starts; the new query's
     min_cell (if it has one) is the threshold."""
@@ -191,6 +219,7 @@ def run_plain(
         _org_csv(Path(data_dir), o)  # a missing file: MPCError naming the organisation
     p = _params(scenario, _designed_params(computation, params))
     p["orgs"] = orgs
+    _covariate_params(computation, p, {o: _org_csv(Path(data_dir), o) for o in orgs})
     return compute({"computation": computation, "data_dir": str(data_dir), "orgs": orgs, "params": p})
 
 
@@ -318,6 +347,7 @@ def run_mpc(
     p = _params(scenario, _designed_params(computation, params))
     csvs = [_org_csv(data_dir, o) for o in orgs]
     p["orgs"] = orgs
+    _covariate_params(computation, p, dict(zip(orgs, csvs, strict=True)))
     if p.get("noise_epsilon") is not None:
         from sandbox.mpc.noise import NoiseError, check_epsilon
 

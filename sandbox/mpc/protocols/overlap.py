@@ -356,13 +356,16 @@ def pseudonym_summary(groups: dict[int, np.ndarray]) -> dict[str, int]:
 
 
 async def join(mpc, ctx, secfld, own: np.ndarray, *, columns: list[tuple[str, slice]],
-               tag: bool) -> tuple[np.ndarray, dict[int, np.ndarray], list[int]]:
+               tag: bool, onehot: bool = False) -> tuple[np.ndarray, dict[int, np.ndarray], list[int]]:
     """Steps 1-4: share `own` (column 0 = linkage key), shuffle, open pseudonyms, group.
 
-    With tag=True a column with the organisation tag 2^j is appended before the shuffle.
+    With tag=True a column with the organisation tag 2^j is appended before the shuffle; with
+    onehot=True m columns with the organisation indicator e_j (1 in column j for organisation j's
+    records, else 0). Both are public constants before the shuffle and secret after it.
     Returns my shares of the shuffled rows (without the key column), the groups by size (record
     indices), and the public list sizes.
     """
+    m = len(ctx.orgs)
     with ctx.phase("input"):
         per_owner, sizes = await share_inputs(mpc, ctx, secfld, own, columns)
         blocks = []
@@ -370,10 +373,19 @@ async def join(mpc, ctx, secfld, own: np.ndarray, *, columns: list[tuple[str, sl
             if tag:
                 const = np.full((block.shape[0], 1), 1 << owner, dtype=object)  # public: who sent which block
                 block = np.concatenate([block, const], axis=1)
+            if onehot:
+                const = np.zeros((block.shape[0], m), dtype=object)
+                const[:, owner] = 1
+                block = np.concatenate([block, const], axis=1)
             blocks.append(block)
         if tag:
             ctx.record_public("organisation tag 2^j of each record before the shuffle",
-                              [b[:, -1].tolist() for b in blocks])
+                              [b[:, -1 - (m if onehot else 0)].tolist() for b in blocks])
+        if onehot:
+            ctx.record_public("organisation indicator e_j of each record before the shuffle",
+                              [b[:, -m:].reshape(-1).tolist() for b in blocks],
+                              cells=[[f"record {k // m + 1}: from {ctx.orgs[k % m]}" for k in range(b.shape[0] * m)]
+                                     for b in blocks])
         records = np.concatenate(blocks, axis=0)
     with ctx.phase("shuffle"):
         shuffled = await secret_shuffle(mpc, records, ctx) if len(records) else records
@@ -391,11 +403,13 @@ async def join(mpc, ctx, secfld, own: np.ndarray, *, columns: list[tuple[str, sl
 # ------------------------------------------------------------------------------- opening with care
 
 
-async def open_counts(mpc, ctx, secfld, counts: list[int], bound: int) -> tuple[list[int], list[int]]:
+async def open_counts(mpc, ctx, secfld, counts: list[int], bound: int,
+                      hide_empty: bool = False) -> tuple[list[int], list[int]]:
     """Open secret counts (my shares, in F_l), withholding every count c with 0 < c < ctx.min_cell.
 
     Returns (values, flags): flags[i] = 1 for a withheld count (its value is returned as 0 and was
-    never opened), else 0.
+    never opened), else 0. With hide_empty=True empty cells are withheld too (every c < min_cell, one
+    comparison per count): then a withheld cell does not tell that it holds somebody.
 
     A comparison needs secure integers, so each count c (known to be < bound) is moved to a SecInt
     with a random mask: every party contributes r_j < 2^(bits+64), secret-shared in BOTH fields; the
@@ -425,7 +439,7 @@ async def open_counts(mpc, ctx, secfld, counts: list[int], bound: int) -> tuple[
                       role="masked", cells=ctx.cells)  # open_counts always opens the computation's output cells
     z = np.array([int(v) % p for v in z.value.tolist()], dtype=object)
     c = secint.array(z) - mask_int  # a public value minus a secret one: no messages
-    small = (c >= 1) * (c < ctx.min_cell)
+    small = (c < ctx.min_cell) if hide_empty else (c >= 1) * (c < ctx.min_cell)
     masked = c * (1 - small)
     flags = [int(f) for f in await mpc.output(small)]
     values = [int(v) for v in await mpc.output(masked)]
