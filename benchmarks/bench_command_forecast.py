@@ -45,7 +45,7 @@ from sandbox.timeline.protocol import forecast, protocol_without_startup  # noqa
 RESULTS = ROOT / "benchmarks" / "results" / "command_forecast.json"
 COMPUTATIONS = ("counts-by-form", "capture-patterns")
 PARTIES = (3, 4, 5, 6, 7)
-CALIBRATE_N = (200, 3000)
+CALIBRATE_N = (200, 2000)
 VALIDATE_N = (1000,)
 RELAY = {"latency_ms": 20.0, "bandwidth_mbps": 100.0}
 TERMS = ["1", "m", "N*m"]

@@ -1,5 +1,12 @@
 """Command line: ``mpc-sandbox mse (--counts FILE.csv | --published NAME) [--method ...] --json``.
 
+With covariates (``sandbox.mse.covariates``)::
+
+    mpc-sandbox mse --counts people.csv --lists A,B,C --covariates sex,form --method bic --json
+
+``--counts`` is then one row per person (0/1 list columns and covariate columns),
+a table with a ``count`` column, or the JSON output of a ``capture-patterns-by`` run.
+
 The lead's ``sandbox/cli.py`` calls :func:`register` on its sub-parsers;
 ``python -m sandbox.mse.cli ...`` runs the subcommand on its own.
 """
@@ -7,12 +14,24 @@ The lead's ``sandbox/cli.py`` calls :func:`register` on its sub-parsers;
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
 
 from . import published
 from .analysis import MSEResult, analyse
+from .covariates import (
+    COVARIATE_METHODS,
+    CovariateResult,
+    CovariateTable,
+    analyse_covariates,
+    covariate_table,
+    table_from_patterns_by,
+)
 from .models import ALL_METHODS, DEFAULT_PTHRESH
 from .table import MSEError, load_counts_csv
 
@@ -38,8 +57,21 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument(
         "--method",
         choices=ALL_METHODS,
-        default="stepwise",
-        help="model (default: stepwise); auto = BIC up to 5 lists, stepwise for 6 or more",
+        default=None,
+        help="model (default: stepwise; with --covariates: bic); auto = BIC up to 5 lists, stepwise for 6 "
+        "or more; with --covariates one of " + ", ".join(COVARIATE_METHODS),
+    )
+    parser.add_argument(
+        "--lists",
+        metavar="A,B,...",
+        help="with --covariates: the 0/1 list columns of --counts (default for a capture-patterns-by "
+        "JSON: its lists)",
+    )
+    parser.add_argument(
+        "--covariates",
+        metavar="X,Y,...",
+        help="log-linear model with these covariates (Cruyff's mse: stepwise BIC/AIC search over two-way "
+        "terms); missing values are imputed by EM",
     )
     parser.add_argument(
         "--pthresh",
@@ -62,8 +94,76 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return parser
 
 
+def _names(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def _load_covariate_table(args: argparse.Namespace) -> tuple[CovariateTable, list[str]]:
+    """The table for a covariate analysis from --counts (CSV or capture-patterns-by JSON)."""
+    if args.counts is None:
+        raise MSEError("--covariates needs --counts (the published tables have no covariates, except simdat.csv)")
+    path = Path(args.counts)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MSEError(f"cannot read {path}: {exc}") from None
+    lists, covariates = _names(args.lists), _names(args.covariates)
+    if text.lstrip().startswith(("{", "[")):
+        try:
+            payload = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise MSEError(f"{path}: not valid JSON: {exc}") from None
+        return table_from_patterns_by(payload, lists or None, covariates, source=str(path))
+    if not lists:
+        raise MSEError("--covariates with a CSV needs --lists naming its 0/1 list columns")
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise MSEError(f"{path}: not a readable CSV: {exc}") from None
+    return covariate_table(frame, lists, covariates, source=str(path)), []
+
+
+def _handle_covariates(args: argparse.Namespace) -> int:
+    method = args.method or "bic"
+    try:
+        if method not in COVARIATE_METHODS:
+            raise MSEError(
+                f"--method {method} is not available with --covariates; choose one of {', '.join(COVARIATE_METHODS)}"
+            )
+        table, notes = _load_covariate_table(args)
+        result = analyse_covariates(table, method=method, n_boot=args.bootstrap, seed=args.seed, notes=notes)
+    except MSEError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result.to_dict(), indent=2) if args.json else format_covariates_text(result))
+    return 0
+
+
+def format_covariates_text(result: CovariateResult) -> str:
+    """Human-readable summary of a covariate analysis."""
+    lines = [
+        f"method:     {result.method} (covariates: {', '.join(result.covariates)})",
+        f"lists:      {', '.join(result.lists)}",
+        f"observed:   {result.observed:,}",
+        f"estimate:   {result.estimate:,.0f}",
+    ]
+    if result.ci95:
+        lines.append(f"95% (parametric bootstrap): {result.ci95[0]:,.0f} - {result.ci95[1]:,.0f}")
+    lines.append(f"terms:      {', '.join(result.terms) or '(main effects only)'}")
+    for name, rows in result.by_level.items():
+        lines.append(f"{name}: " + "; ".join(f"{r['level']} {r['estimate']:,.0f}" for r in rows))
+    lines += [f"warning:    {w}" for w in result.warnings]
+    return "\n".join(lines)
+
+
 def handle(args: argparse.Namespace) -> int:
     """Run the ``mse`` subcommand; return 0 on success, 2 on an MSE error."""
+    if args.covariates is not None or args.lists is not None:
+        if not _names(args.covariates):
+            print("error: --lists is only used with --covariates (name at least one covariate)", file=sys.stderr)
+            return 2
+        return _handle_covariates(args)
+    args.method = args.method or "stepwise"
     try:
         table = load_counts_csv(args.counts) if args.published is None else published.load_table(args.published)
         result = analyse(
