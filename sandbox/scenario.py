@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sandbox.timeline.governance import GovernancePlan
 from sandbox.workshop.script import Script
 from synthetic.config import GeneratorParams, Organisation, check_links
+from synthetic.text import LocalText, Text
 
 __all__ = ["Disclosure", "Scenario", "ScenarioError", "list_scenarios", "load_scenario", "scenario_dir"]
 
@@ -39,8 +40,8 @@ class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")
-    title: str
-    description: str = ""
+    title: Text
+    description: Text = LocalText({"en": ""})
     organisations: list[Organisation] = Field(min_length=2, max_length=7)
     generator: GeneratorParams = GeneratorParams()
     disclosure: Disclosure = Disclosure()

@@ -6,6 +6,8 @@ import logging
 
 import streamlit as st
 
+from sandbox import i18n
+from sandbox.i18n import N_
 from sandbox.jobs import JOB_LOG_FORMAT, JobManager
 from sandbox.scenario import DEFAULT_SCENARIO, Scenario, ScenarioError, load_scenario
 
@@ -18,6 +20,93 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 18px; }
 .only-you { border-left: 8px solid var(--org-colour, #888); padding-left: 10px; }
 </style>
 """
+
+
+# ---- language of this browser session (st.session_state["lang"]; set by app.py from ?lang= or the switch)
+
+
+def lang() -> str:
+    """'nl' or 'en': this browser session's language; it is also made the language of sandbox.i18n's helpers
+    called from this script run (sandbox/views, the report)."""
+    code = i18n.normalise_language(st.session_state.get("lang"))
+    if code is None:
+        code = i18n.normalise_language(st.query_params.get("lang")) or i18n.default_language()
+        st.session_state["lang"] = code
+    i18n.use_language(code)
+    return code
+
+
+def _(message: str) -> str:
+    """gettext bound to this session's language."""
+    return i18n.translations(lang()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return i18n.translations(lang()).ngettext(singular, plural, n)
+
+
+def T(text) -> str:  # noqa: N802  (short on purpose: it wraps every scenario text on the pages)
+    """A scenario text (title, organisation name, script step...) in this session's language."""
+    return i18n.localized(text, lang())
+
+
+def comp_title(comp) -> str:
+    """A catalogue computation's title in this language (the catalogue marks its texts with N_)."""
+    return _(comp.title)
+
+
+def comp_summary(comp) -> str:
+    return _(comp.summary)
+
+
+def comp_reveals(comp) -> str:
+    """What a computation reveals, in this language; the record-linkage entries end in a shared technical part."""
+    from sandbox.mpc.overlap_catalogue import _JOIN_REVEALS as join
+
+    text = comp.reveals
+    if text.endswith(join) and text != join:
+        return _(text[: -len(join)]) + _(join)
+    return _(text)
+
+
+def local_columns(df):
+    """A table for the page: its known column names in this language (the data keeps its English names)."""
+    names = {
+        "label": _("label"), "index": _("index"), "cell": _("cell"), "value": _("value"), "share": _("share"),
+        "owner_org": _("owner"), "owner": _("owner"), "who_sees_it": _("who_sees_it"), "kind": _("kind"),
+        "seen_in_clear_by": _("seen_in_clear_by"), "share_holders": _("share_holders"),
+        "opened_value": _("opened_value"), "true_value": _("true_value"), "revealed": _("revealed"),
+        "oracle": _("oracle"), "organisation": _("organisation"), "count": _("count"), "status": _("status"),
+    }
+    if "kind" in df.columns:  # the disclosure ledger (sandbox.views.ledger)
+        kinds = {"input": _("input"), "output": _("output"), "public": _("public"), "intermediate": _("intermediate"),
+                 "leak": _("leak"), "masked": _("masked"), "subset": _("subset")}
+        df = df.assign(kind=[kinds.get(v, v) for v in df["kind"]])
+    if "owner" in df.columns:
+        df = df.assign(owner=[_("joint") if v == "joint" else v for v in df["owner"]])
+    if "status" in df.columns:  # a designed query's cells (sandbox.results.designed_table)
+        statuses = {"opened": _("opened"), "suppressed (below min_cell)": _("suppressed (below min_cell)"),
+                    "empty (no records)": _("empty (no records)")}
+        df = df.assign(status=[statuses.get(v, v) for v in df["status"]])
+    return df.rename(columns={c: names[c] for c in df.columns if c in names})
+
+
+def num(value: float) -> str:
+    """A whole number for this language: 1.234 (nl) / 1,234 (en)."""
+    return i18n.format_int(value, lang())
+
+
+def dec(value: float, digits: int = 1) -> str:
+    return i18n.format_decimal(value, lang(), digits)
+
+
+def pct(fraction: float, digits: int = 0) -> str:
+    return i18n.format_percent(fraction, lang(), digits)
+
+
+def separators() -> str:
+    """For plotly's layout: the decimal and thousands marks of this language (',.' in Dutch)."""
+    return i18n.plotly_separators(lang())
 
 
 @st.cache_resource
@@ -54,35 +143,35 @@ def org_colours(scenario: Scenario) -> dict[str, str]:
 
 
 def org_names(scenario: Scenario) -> dict[str, str]:
-    return {o.id: o.name for o in scenario.organisations}
+    return {o.id: T(o.name) for o in scenario.organisations}
 
 
 def synthetic_banner() -> None:
-    st.markdown('<span class="synthetic-banner">SYNTHETIC DATA — no real person appears here</span>',
+    st.markdown('<span class="synthetic-banner">' + _("SYNTHETIC DATA — no real person appears here") + "</span>",
                 unsafe_allow_html=True)
 
 
 def what_it_means(text: str) -> None:
-    st.caption(f"**What this means for your organisation:** {text}")
+    st.caption(_("**What this means for your organisation:** {text}").format(text=text))
 
 
 def big_layout(fig, *, height: int = 420):
     """Projector-friendly plotly layout: large fonts, no clutter."""
     fig.update_layout(font={"size": 17}, height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      legend={"font": {"size": 15}})
+                      legend={"font": {"size": 15}}, separators=separators())
     return fig
 
 
 def offer_quick_run(scenario: Scenario, key: str) -> None:
     """When no run exists yet: say so, and offer a small real run right here."""
-    st.info(
+    st.info(_(
         "There is no MPC run to look at yet. Run a computation on the **Run** page first, "
         "or start a small one here (counts per form on a small SYNTHETIC dataset, about 5 seconds)."
-    )
-    if st.button("Run counts-by-form on a small synthetic dataset", key=key):
+    ))
+    if st.button(_("Run counts-by-form on a small synthetic dataset"), key=key):
         from sandbox.views.quick_run import quick_demo_run
 
-        with st.spinner("Starting one MPyC process per organisation..."):
+        with st.spinner(_("Starting one MPyC process per organisation...")):
             result, data_dir = quick_demo_run(scenario, seed=int(st.session_state.get("seed", 1)))
         st.session_state["last_run"] = result.to_json()
         st.session_state["data_dir"] = str(data_dir)
@@ -115,20 +204,20 @@ def last_run_or_offer(key: str):
 
 # ------------------------------------------------------------------ the query designer (issue 19)
 # All of the designer's user-facing text, in one place (the Run page and the Room use it).
-DQ_TEXT = {
-    "mode": "What to run",
-    "modes": ("A computation from the catalogue", "A query you design"),
-    "intro": "Design your own question: up to two fields to group by, filters, a measure and a small-cell "
-             "threshold. It runs with real MPC like the catalogue's computations.",
-    "group_by": "Group by (one or two fields)",
-    "filters": "Filter on",
-    "where": "Keep only registrations where {field} is",
-    "measure": "Measure",
-    "measures": {"count": "count of registrations", "sum": "sum of age", "mean": "mean of age",
-                 "distinct": "distinct persons"},
-    "min_cell": "Small-cell threshold of this query (cells with 1 to min_cell - 1 records are never opened)",
-    "reveals": "**What answering it reveals:** {text}",
-    "file": "The same query as a file for `mpc-sandbox run --query FILE.json`",
+DQ_TEXT = {  # English, marked with N_; shown with _() (the radio's values stay these English texts)
+    "mode": N_("What to run"),
+    "modes": (N_("A computation from the catalogue"), N_("A query you design")),
+    "intro": N_("Design your own question: up to two fields to group by, filters, a measure and a small-cell "
+                "threshold. It runs with real MPC like the catalogue's computations."),
+    "group_by": N_("Group by (one or two fields)"),
+    "filters": N_("Filter on"),
+    "where": N_("Keep only registrations where {field} is"),
+    "measure": N_("Measure"),
+    "measures": {"count": N_("count of registrations"), "sum": N_("sum of age"), "mean": N_("mean of age"),
+                 "distinct": N_("distinct persons")},
+    "min_cell": N_("Small-cell threshold of this query (cells with 1 to min_cell - 1 records are never opened)"),
+    "reveals": N_("**What answering it reveals:** {text}"),
+    "file": N_("The same query as a file for `mpc-sandbox run --query FILE.json`"),
 }
 DQ_MEASURES = {"count": "count", "sum": {"sum": "age"}, "mean": {"mean": "age"}, "distinct": {"distinct": "person"}}
 
@@ -140,25 +229,25 @@ def designed_query_form(default_min_cell: int, *, key: str) -> tuple[dict | None
 
     from sandbox.mpc.query import FIELDS, QueryError, parse_query, reveals_text
 
-    st.write(DQ_TEXT["intro"])
-    group_by = st.multiselect(DQ_TEXT["group_by"], list(FIELDS), default=["form"], max_selections=2,
+    st.write(_(DQ_TEXT["intro"]))
+    group_by = st.multiselect(_(DQ_TEXT["group_by"]), list(FIELDS), default=["form"], max_selections=2,
                               key=f"{key}_group_by")
-    filtered = st.multiselect(DQ_TEXT["filters"], list(FIELDS), key=f"{key}_filter_fields")
+    filtered = st.multiselect(_(DQ_TEXT["filters"]), list(FIELDS), key=f"{key}_filter_fields")
     where = {}
     for name in filtered:
-        where[name] = st.multiselect(DQ_TEXT["where"].format(field=name), list(FIELDS[name].codes),
+        where[name] = st.multiselect(_(DQ_TEXT["where"]).format(field=name), list(FIELDS[name].codes),
                                      key=f"{key}_where_{name}")
     c1, c2 = st.columns(2)
-    measure = c1.selectbox(DQ_TEXT["measure"], list(DQ_MEASURES), key=f"{key}_measure",
-                           format_func=lambda m: DQ_TEXT["measures"][m])
-    min_cell_q = c2.number_input(DQ_TEXT["min_cell"], 0, 1000, value=int(default_min_cell), key=f"{key}_min_cell")
+    measure = c1.selectbox(_(DQ_TEXT["measure"]), list(DQ_MEASURES), key=f"{key}_measure",
+                           format_func=lambda m: _(DQ_TEXT["measures"][m]))
+    min_cell_q = c2.number_input(_(DQ_TEXT["min_cell"]), 0, 1000, value=int(default_min_cell), key=f"{key}_min_cell")
     query = {"group_by": group_by, "where": where, "measure": DQ_MEASURES[measure], "min_cell": int(min_cell_q)}
     try:
         parse_query(query)
     except QueryError as exc:
         st.error(str(exc))
         return None, str(exc)
-    st.info(DQ_TEXT["reveals"].format(text=reveals_text(query)))
-    with st.expander(DQ_TEXT["file"]):
+    st.info(_(DQ_TEXT["reveals"]).format(text=reveals_text(query)))
+    with st.expander(_(DQ_TEXT["file"])):
         st.code(json.dumps(query, indent=2, ensure_ascii=False), language="json")
     return query, None

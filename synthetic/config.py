@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from synthetic import defaults, vocab
 from synthetic.schema import OPTIONAL_COLUMNS
+from synthetic.text import Text
 
 __all__ = [
     "AdultAge",
@@ -252,7 +253,7 @@ class Organisation(BaseModel):
     model_config = _STRICT
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,30}$", description="short id, used in file names")
-    name: str
+    name: Text
     kind: str = Field(description="law_enforcement | victim_care | ngo | municipality | national_centre")
     colour: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
     capture: Capture = Field(default_factory=Capture)

@@ -22,6 +22,10 @@ from tests.skip_policy import (  # noqa: F401  (hooks: REQUIRE_NO_SKIPS=1 fails 
     pytest_terminal_summary,
 )
 
+# The app's default language is Dutch; the existing tests read the English texts, so they run in English unless a
+# test asks for Dutch (?lang=nl, st.session_state["lang"], or MPC_SANDBOX_LANG itself: tests/test_i18n.py).
+os.environ.setdefault("MPC_SANDBOX_LANG", "en")
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "sandbox" / "app.py"
 ARTIFACTS = ROOT / "test-artifacts"

@@ -96,7 +96,7 @@ def test_pilot_export_with_mapping_and_no_data():
     at = _page()
     at.selectbox(key="dep_map_org").set_value("nla").run()
     at.button(key="dep_map_check").click().run()
-    at.radio(key="dep_data_mode").set_value("none: each organisation adds its own export (pilot)").run()
+    at.radio(key="dep_data_mode").set_value("none").run()
     assert at.checkbox(key="dep_include_mapping").value is True
     at.button(key="dep_export").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]

@@ -5,134 +5,142 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from sandbox.ui import last_run_or_offer, synthetic_banner, what_it_means
+from sandbox.ui import T, _, last_run_or_offer, local_columns, ngettext, num, synthetic_banner, what_it_means
 from sandbox.views import disclosure
 from sandbox.views.collusion import attempt, collusion
 from sandbox.views.figures import fig_attack, fig_ledger, fig_tradeoff, org_colours
-from sandbox.views.ledger import ledger, ledger_csv
+from sandbox.views.ledger import ledger, ledger_csv, seen_label
 
 EPSILONS = [0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]
 
 
 def show_ledger(run, colours) -> None:
-    st.header("1. The disclosure ledger")
+    st.header(_("1. The disclosure ledger"))
     table = ledger(run)
     st.plotly_chart(fig_ledger(table, colours), key="rv_fig_ledger")
-    st.dataframe(table, hide_index=True, key="rv_ledger")
+    shown = table.assign(seen_in_clear_by=table["seen_in_clear_by"].map(seen_label))
+    st.dataframe(local_columns(shown), hide_index=True, key="rv_ledger")
     st.download_button(
-        "Download the ledger (CSV)",
+        _("Download the ledger (CSV)"),
         ledger_csv(table),
         file_name=f"ledger-{run.computation}.csv",
         mime="text/csv",
         key="rv_ledger_csv",
         on_click="ignore",
     )
-    st.markdown(
+    st.markdown(_(
         "One row per secret value of this run, read from the parties' transcripts: each input is seen "
         "in the clear by its owner only; outputs are opened to all or withheld; intermediate protocol "
         "steps are seen by nobody."
-    )
-    what_it_means("the only things any other organisation learns from you are the opened joint totals.")
+    ))
+    what_it_means(_("the only things any other organisation learns from you are the opened joint totals."))
 
 
 def _attempt_table(result) -> pd.DataFrame:
     rows = result.rows[:200]
-    return pd.DataFrame([{"organisation": r["owner"], "value": r["cell"], "coalition's reconstruction": str(r["guess"]),
-                          "true value (facilitator only)": r["true_value"], "right?": "yes" if r["right"] else "no"}
+    return pd.DataFrame([{_("organisation"): r["owner"], _("value"): r["cell"],
+                          _("coalition's reconstruction"): str(r["guess"]),
+                          _("true value (facilitator only)"): r["true_value"],
+                          _("right?"): _("yes") if r["right"] else _("no")}
                          for r in rows])
 
 
 def show_collusion(run, colours, names) -> None:
-    st.header("2. What if organisations secretly pooled their shares?")
+    st.header(_("2. What if organisations secretly pooled their shares?"))
     if not run.share_labels():
-        st.info("This run has no secret-shared inputs to pool.")
+        st.info(_("This run has no secret-shared inputs to pool."))
         return
     default = run.orgs[: run.threshold]
     coalition = st.multiselect(
-        "Colluding organisations",
+        _("Colluding organisations"),
         run.orgs,
         default=default,
         key="rv_coalition",
         format_func=lambda o: names.get(o, o),
     )
     if not coalition or len(coalition) == run.m:
-        st.info("Choose at least one organisation, and not all of them.")
+        st.info(_("Choose at least one organisation, and not all of them."))
         return
     coalition = [o for o in run.orgs if o in coalition]
     larger = coalition + [next(o for o in run.orgs if o not in coalition)] if len(coalition) <= run.threshold else None
-    st.markdown(
-        f"The attack: the coalition pools the shares in its members' own transcripts and interpolates the "
-        f"polynomial through them (threshold t = {run.threshold}: every value is hidden in a polynomial of "
-        f"degree {run.threshold}). Each reconstruction is then checked against the owner's own input — a "
+    st.markdown(_(
+        "The attack: the coalition pools the shares in its members' own transcripts and interpolates the "
+        "polynomial through them (threshold t = {t}: every value is hidden in a polynomial of "
+        "degree {t}). Each reconstruction is then checked against the owner's own input — a "
         "check only the sandbox can make."
-    )
+    ).format(t=run.threshold))
     columns = st.columns(2 if larger else 1)
     for column, members in zip(columns, [coalition, larger] if larger else [coalition], strict=True):
         outcome = attempt(run, members)
         box = column.warning if outcome.learned_everything else column.success
         box(
-            f"**{len(members)} organisation(s)** ({', '.join(names.get(o, o) for o in members)}): "
-            f"**{outcome.right} of {outcome.total}** secret values of the others reconstructed right."
-            + (" More than t: they learn every input of the others." if len(members) > run.threshold
-               else " At most t: their reconstructions are random numbers.")
+            ngettext("**{n} organisation** ({names}): ", "**{n} organisations** ({names}): ", len(members)).format(
+                n=len(members), names=", ".join(names.get(o, o) for o in members))
+            + _("**{right} of {total}** secret values of the others reconstructed right.").format(
+                right=num(outcome.right), total=num(outcome.total))
+            + " "
+            + (_("More than t: they learn every input of the others.") if len(members) > run.threshold
+               else _("At most t: their reconstructions are random numbers."))
         )
         column.dataframe(_attempt_table(outcome), hide_index=True, key=f"rv_attempt_{len(members)}")
     if larger:
-        st.caption(
-            f"Right: the same attack by a coalition with one more member ({run.threshold + 1} > t) — it succeeds "
+        st.caption(_(
+            "Right: the same attack by a coalition with one more member ({k} > t) — it succeeds "
             "on the same run. The protection holds only while no more than t organisations collude."
-        )
+        ).format(k=run.threshold + 1))
     if len(coalition) > run.threshold:
-        what_it_means(
-            f"the protection holds only while no more than t = {run.threshold} organisations collude; "
+        what_it_means(_(
+            "the protection holds only while no more than t = {t} organisations collude; "
             "that is what the governance agreement must guarantee."
-        )
+        ).format(t=run.threshold))
         return
     outsiders = [o for o in run.orgs if o not in coalition]
-    with st.expander("Why it fails: every candidate value fits what the coalition holds"):
+    with st.expander(_("Why it fails: every candidate value fits what the coalition holds")):
         col1, col2 = st.columns(2)
-        owner = col1.selectbox("Whose value", outsiders, key="rv_target_owner", format_func=lambda o: names.get(o, o))
+        owner = col1.selectbox(_("Whose value"), outsiders, key="rv_target_owner",
+                               format_func=lambda o: names.get(o, o))
         label = run.share_labels()[0]
         cells = run.share_cells(owner, label)
-        cell = col2.selectbox("Which value", list(range(min(len(cells), 200))), key="rv_target_cell",
+        cell = col2.selectbox(_("Which value"), list(range(min(len(cells), 200))), key="rv_target_cell",
                               format_func=lambda i: cells[i])
         result = collusion(run, coalition, target_owner=owner, target_label=label, target_index=int(cell))
         st.markdown(
-            result.explanation + " This is arithmetic, not evidence: the evidence is the failed attack above."
+            result.explanation + " " + _("This is arithmetic, not evidence: the evidence is the failed attack above.")
         )
         table = pd.DataFrame(
             [
                 {
-                    "candidate secret": c.secret,
-                    "polynomials through the coalition's shares": result.polynomials_per_candidate,
-                    **{f"{o} would hold": str(v) for o, v in c.implied_shares.items()},
+                    _("candidate secret"): c.secret,
+                    _("polynomials through the coalition's shares"): result.polynomials_per_candidate,
+                    **{_("{org} would hold").format(org=o): str(v) for o, v in c.implied_shares.items()},
                 }
                 for c in result.candidates
             ]
         )
         st.dataframe(table, hide_index=True, key="rv_candidates")
-    what_it_means(
-        f"even if {len(coalition)} other organisation(s) broke the agreement and pooled everything they "
-        "received, they could not reconstruct your values."
-    )
+    what_it_means(ngettext(
+        "even if {n} other organisation broke the agreement and pooled everything it "
+        "received, it could not reconstruct your values.",
+        "even if {n} other organisations broke the agreement and pooled everything they "
+        "received, they could not reconstruct your values.", len(coalition)).format(n=len(coalition)))
 
 
 def show_playground(scenario, run, data_dir) -> None:
-    st.header("3. Disclosure playground: a differencing attack")
-    st.markdown(
+    st.header(_("3. Disclosure playground: a differencing attack"))
+    st.markdown(_(
         "Two harmless-looking questions: **A** = registrations in region R, **B** = registrations in "
         "region R *excluding* nationality N. If exactly one registration in R has nationality N, then "
         "A − B = 1 exposes that person. Below the queries are answered by **real MPC runs**."
-    )
+    ))
     frames = disclosure.load_frames(data_dir, run.orgs)
     targets = disclosure.find_targets(frames)
     if not targets:
-        st.info("This dataset has no region and nationality pair with exactly one registration.")
+        st.info(_("This dataset has no region and nationality pair with exactly one registration."))
         return
     default = next((i for i, tg in enumerate(targets) if tg.a >= 3), 0)
     col1, col2, col3 = st.columns(3)
     i = col1.selectbox(
-        "Region R and nationality N",
+        _("Region R and nationality N"),
         list(range(len(targets))),
         index=default,
         key="rv_target",
@@ -140,13 +148,13 @@ def show_playground(scenario, run, data_dir) -> None:
     )
     target = targets[i]
     min_cell = col2.number_input(
-        "Small-cell threshold (min_cell)", 1, 100, scenario.disclosure.min_cell, key="rv_min_cell"
+        _("Small-cell threshold (min_cell)"), 1, 100, scenario.disclosure.min_cell, key="rv_min_cell"
     )
-    epsilon = col3.select_slider("Noise: epsilon", EPSILONS, value=1.0, key="rv_epsilon")
-    with st.expander("FACILITATOR ONLY — the registration the attack is after"):
+    epsilon = col3.select_slider(_("Noise: epsilon"), EPSILONS, value=1.0, key="rv_epsilon")
+    with st.expander(_("FACILITATOR ONLY — the registration the attack is after")):
         st.json(target.record)
-    if st.button("Run the attack with MPC (about 7 runs)", key="rv_attack"):
-        with st.spinner("Running the queries with one MPyC process per organisation..."):
+    if st.button(_("Run the attack with MPC (about 7 runs)"), key="rv_attack"):
+        with st.spinner(_("Running the queries with one MPyC process per organisation...")):
             st.session_state["rv_playground"] = disclosure.run_playground(
                 scenario,
                 data_dir,
@@ -163,10 +171,10 @@ def show_playground(scenario, run, data_dir) -> None:
     ):
         st.plotly_chart(fig_attack(played.outcomes), key="rv_fig_attack")
         titles = {
-            "none": "(a) No protection",
-            "threshold": "(b) Small-cell threshold inside MPC",
-            "approval": "(c) Query-approval rule",
-            "noise": "(d) Noise before opening",
+            "none": _("(a) No protection"),
+            "threshold": _("(b) Small-cell threshold inside MPC"),
+            "approval": _("(c) Query-approval rule"),
+            "noise": _("(d) Noise before opening"),
         }
         for o in played.outcomes:
             box = st.error if o.success and o.protection != "noise" else st.success
@@ -175,36 +183,36 @@ def show_playground(scenario, run, data_dir) -> None:
     cells_per_record = 1 + max(forms, 1)
     st.plotly_chart(fig_tradeoff(disclosure.tradeoff(EPSILONS, parties=run.m, cells_per_record=cells_per_record)),
                     key="rv_fig_tradeoff")
-    st.markdown(
+    st.markdown(_(
         "The approval rule: *a query is approved only if its set of records differs from every earlier "
-        f"approved query's set by at least min_cell = {min_cell} records.* It is decided inside MPC, which "
+        "approved query's set by at least min_cell = {min_cell} records.* It is decided inside MPC, which "
         "opens one yes/no bit and nothing else. That bit is still information: a refusal says the two "
-        f"queries differ by fewer than {min_cell} registrations (perhaps none), an approval that they differ "
-        f"by at least {min_cell}. Noise: each organisation draws its own share of discrete-Laplace noise from "
+        "queries differ by fewer than {min_cell} registrations (perhaps none), an approval that they differ "
+        "by at least {min_cell}. Noise: each organisation draws its own share of discrete-Laplace noise from "
         "its computer's secure random generator and adds it inside MPC, so nobody sees the exact count — "
         "nobody can recompute the noise either. "
-        f"Privacy loss per person: ε per cell, and this registration counts in {cells_per_record} cells "
-        f"(the total and {max(forms, 1)} form(s)), so one noisy query costs {cells_per_record}·ε for it."
-    )
-    what_it_means(
+        "Privacy loss per person: ε per cell, and this registration counts in {cells} cells "
+        "(the total and {forms} form(s)), so one noisy query costs {cells}·ε for it."
+    ).format(min_cell=min_cell, cells=cells_per_record, forms=max(forms, 1)))
+    what_it_means(_(
         "exact totals can still expose one of your clients when questions are combined; the approval "
         "rule and noise are the safeguards to agree on before any query is run."
-    )
+    ))
 
 
-st.title("What is revealed, and to whom")
+st.title(_("What is revealed, and to whom"))
 synthetic_banner()
 
 try:
     scenario, run = last_run_or_offer("rv_quick_run")
     colours = org_colours(scenario, run.orgs)
-    names = {o.id: o.name for o in scenario.organisations}
+    names = {o.id: T(o.name) for o in scenario.organisations}
     show_ledger(run, colours)
     show_collusion(run, colours, names)
     data_dir = st.session_state.get("data_dir")
     if data_dir and all((Path(data_dir) / f"{o}.csv").is_file() for o in run.orgs):
         show_playground(scenario, run, data_dir)
     else:
-        st.info("The disclosure playground needs the data folder of the last run (set on the Run page).")
+        st.info(_("The disclosure playground needs the data folder of the last run (set on the Run page)."))
 except Exception as exc:  # never a traceback on the projector
-    st.error(f"This page could not be shown: {exc}")
+    st.error(_("This page could not be shown: {error}").format(error=exc))

@@ -5,21 +5,22 @@ from pathlib import Path
 import streamlit as st
 
 from sandbox.mpc import computations
-from sandbox.ui import current_scenario, synthetic_banner, what_it_means
+from sandbox.ui import T, _, comp_reveals, comp_title, current_scenario, synthetic_banner, what_it_means
 from sandbox.workshop.room import RoomStore
 from sandbox.workshop.script import page_file
 
 PAGES_DIR = Path(__file__).resolve().parent
-KEEP_ON_RESET = {"scenario_name", "seed", "facilitator_mode", "role"}
+KEEP_ON_RESET = {"scenario_name", "seed", "facilitator_mode", "role", "lang", "lang_from_url"}
 
-st.title("Scenario and script")
+st.title(_("Scenario and script"))
 synthetic_banner()
 scenario = current_scenario()
 if scenario is None:
     st.stop()
 steps = scenario.script
 if not steps:
-    st.info(f"The scenario **{scenario.title}** has no workshop script yet. Choose another scenario in the sidebar.")
+    st.info(_("The scenario **{title}** has no workshop script yet. Choose another scenario in the sidebar.").format(
+        title=T(scenario.title)))
     st.stop()
 
 ids = [s.id for s in steps]
@@ -27,6 +28,11 @@ ids = [s.id for s in steps]
 if st.session_state.get("script_current") not in ids:
     st.session_state["script_current"] = ids[0]
 st.session_state["script_step"] = st.session_state["script_current"]
+page_titles = {
+    "home": _("Home"), "script": _("Scenario and script"), "data": _("Data"), "secret_sharing": _("Secret sharing"),
+    "run": _("Run"), "party_views": _("Party views"), "revealed": _("Revealed and disclosure"),
+    "size_estimate": _("Size estimate"), "timeline": _("Timeline"), "room": _("Room"), "report": _("Report"),
+}
 facilitator = st.session_state.get("role") == "Facilitator" and bool(st.session_state.get("facilitator_mode"))
 
 
@@ -53,13 +59,14 @@ def reset_workshop() -> None:
     st.session_state["script_reset_done"] = True
 
 
-st.caption(f"{scenario.title} · {len(steps)} steps · {sum(s.minutes for s in steps)} minutes")
+st.caption(_("{title} · {steps} steps · {minutes} minutes").format(
+    title=T(scenario.title), steps=len(steps), minutes=sum(s.minutes for s in steps)))
 prev_col, pick_col, next_col = st.columns([1.4, 5, 1.4], vertical_alignment="bottom")
-prev_col.button("Previous", key="script_prev", on_click=move, args=(-1,),
+prev_col.button(_("Previous"), key="script_prev", on_click=move, args=(-1,),
                 disabled=st.session_state["script_current"] == ids[0], width="stretch")
-pick_col.selectbox("Step", ids, key="script_step", on_change=picked,
-                   format_func=lambda i: f"{ids.index(i) + 1}. {steps[ids.index(i)].title}")
-next_col.button("Next", key="script_next", on_click=move, args=(1,), type="primary",
+pick_col.selectbox(_("Step"), ids, key="script_step", on_change=picked,
+                   format_func=lambda i: f"{ids.index(i) + 1}. {T(steps[ids.index(i)].title)}")
+next_col.button(_("Next"), key="script_next", on_click=move, args=(1,), type="primary",
                 disabled=st.session_state["script_current"] == ids[-1], width="stretch")
 
 index = ids.index(st.session_state["script_current"])
@@ -69,41 +76,44 @@ if step.id not in done:
     done.append(step.id)
 
 with st.container():
-    st.header(f"Step {index + 1} of {len(steps)}: {step.title}")
-    st.caption(f"about {step.minutes} minutes")
-    st.markdown(f"**Facilitator:** {step.facilitator}")
-    st.markdown(f"**Participants:** {step.participants}")
+    st.header(_("Step {n} of {total}: {title}").format(n=index + 1, total=len(steps), title=T(step.title)))
+    st.caption(_("about {minutes} minutes").format(minutes=step.minutes))
+    st.markdown(_("**Facilitator:** {text}").format(text=T(step.facilitator)))
+    st.markdown(_("**Participants:** {text}").format(text=T(step.participants)))
     if step.computation:
         comp = computations.get(step.computation)
-        st.markdown(f"**Computation:** {comp.title} (`{step.computation}`). **Revealed:** {comp.reveals}")
+        st.markdown(_("**Computation:** {title} (`{name}`). **Revealed:** {reveals}").format(
+            title=comp_title(comp), name=step.computation, reveals=comp_reveals(comp)))
     if step.page:
-        if st.button(f"Open the page for this step: {step.page.replace('_', ' ')}", key="script_open_page",
-                     icon=":material/open_in_new:"):
+        if st.button(_("Open the page for this step: {page}").format(page=page_titles.get(step.page, step.page)),
+                     key="script_open_page", icon=":material/open_in_new:"):
             st.switch_page(str(PAGES_DIR / page_file(step.page)))
-    if facilitator and step.presenter_notes:
+    if facilitator and T(step.presenter_notes):
         with st.container(border=True, key="script_presenter_notes"):
-            st.markdown(f"**Presenter notes (only you see this):** {step.presenter_notes}")
+            st.markdown(_("**Presenter notes (only you see this):** {text}").format(text=T(step.presenter_notes)))
 
 cards = st.columns(3)
-for col, (name, items) in zip(cards, [("Legal", step.impact.legal), ("Technical", step.impact.technical),
-                                      ("Organisational", step.impact.organisational)], strict=True):
-    with col.container(border=True, key=f"script_card_{name.lower()}"):
-        st.subheader(name)
-        st.markdown("\n".join(f"- {item}" for item in items))
-st.caption("The legal card lists questions to discuss with your own privacy officer and lawyers; "
-           "it is not legal advice.")
-what_it_means("each step shows what would leave your organisation, in which form, and who must agree first.")
+for col, (name, title, items) in zip(cards, [("legal", _("Legal"), step.impact.legal),
+                                             ("technical", _("Technical"), step.impact.technical),
+                                             ("organisational", _("Organisational"), step.impact.organisational)],
+                                     strict=True):
+    with col.container(border=True, key=f"script_card_{name}"):
+        st.subheader(title)
+        st.markdown("\n".join(f"- {T(item)}" for item in items))
+st.caption(_("The legal card lists questions to discuss with your own privacy officer and lawyers; "
+             "it is not legal advice."))
+what_it_means(_("each step shows what would leave your organisation, in which form, and who must agree first."))
 
 with st.sidebar:
-    st.markdown("**Workshop**")
+    st.markdown(_("**Workshop**"))
     if st.session_state.pop("script_reset_done", False):
-        st.success("Workshop reset.")
-    if st.button("Reset workshop", key="script_reset", icon=":material/restart_alt:"):
+        st.success(_("Workshop reset."))
+    if st.button(_("Reset workshop"), key="script_reset", icon=":material/restart_alt:"):
         st.session_state["script_confirm_reset"] = True
     if st.session_state.get("script_confirm_reset"):
-        st.warning("This clears every step, run and answer in this browser, and closes the room you opened.")
+        st.warning(_("This clears every step, run and answer in this browser, and closes the room you opened."))
         c1, c2 = st.columns(2)
-        c1.button("Yes, reset", key="script_reset_confirm", on_click=reset_workshop, type="primary")
-        if c2.button("Cancel", key="script_reset_cancel"):
+        c1.button(_("Yes, reset"), key="script_reset_confirm", on_click=reset_workshop, type="primary")
+        if c2.button(_("Cancel"), key="script_reset_cancel"):
             st.session_state["script_confirm_reset"] = False
             st.rerun()

@@ -25,6 +25,11 @@ __all__ = ["CATALOGUE", "Computation", "ComputationError", "get", "names"]
 SEP = vocab.MULTI_VALUE_SEPARATOR
 
 
+def N_(message: str) -> str:  # noqa: N802  (the gettext convention)
+    """Marks a text for translation (`make i18n` extracts it); the pages show it translated. Identity here."""
+    return message
+
+
 class ComputationError(ValueError):
     """A computation cannot run on the given data; the message says why."""
 
@@ -87,7 +92,7 @@ def _aggregate(name: str, title: str, summary: str, cells_fn, local_fn, needs) -
         name=name,
         title=title,
         summary=summary,
-        reveals=(
+        reveals=N_(
             "Only the totals over all organisations, and for each cell whether it was below the "
             "small-cell threshold (then its value stays hidden from everyone). No organisation's own "
             "counts are revealed."
@@ -112,24 +117,24 @@ def _register(c: Computation) -> None:
 
 _register(_aggregate(
     "counts-by-form",
-    "Registrations per form of exploitation",
-    "How many registrations each form of exploitation has across all organisations together.",
+    N_("Registrations per form of exploitation"),
+    N_("How many registrations each form of exploitation has across all organisations together."),
     lambda p: list(vocab.FORMS),
     lambda df, p: _count_vector(df, "form", vocab.FORMS),
     ("form",),
 ))
 _register(_aggregate(
     "crosstab-form-sector",
-    "Form of exploitation × sector",
-    "Registrations per form and sector, added up over all organisations.",
+    N_("Form of exploitation × sector"),
+    N_("Registrations per form and sector, added up over all organisations."),
     lambda p: _pairs(vocab.FORMS, vocab.SECTORS),
     lambda df, p: _crosstab_vector(df, "form", vocab.FORMS, "sector", vocab.SECTORS),
     ("form",),
 ))
 _register(_aggregate(
     "crosstab-nationality-form",
-    "Nationality group × form of exploitation",
-    "Registrations per nationality group and form, added up over all organisations.",
+    N_("Nationality group × form of exploitation"),
+    N_("Registrations per nationality group and form, added up over all organisations."),
     lambda p: _pairs(vocab.NATIONALITY_GROUPS, vocab.FORMS),
     lambda df, p: _crosstab_vector(
         df, "nationality", vocab.NATIONALITY_GROUPS, "form", vocab.FORMS, row_map=vocab.nationality_group
@@ -138,8 +143,8 @@ _register(_aggregate(
 ))
 _register(_aggregate(
     "crosstab-region-form",
-    "Police region × form of exploitation",
-    "Registrations per police region and form, added up over all organisations.",
+    N_("Police region × form of exploitation"),
+    N_("Registrations per police region and form, added up over all organisations."),
     lambda p: _pairs(vocab.REGIONS, vocab.FORMS),
     lambda df, p: _crosstab_vector(df, "region", vocab.REGIONS, "form", vocab.FORMS),
     ("form",),
@@ -218,10 +223,10 @@ def _age_histogram(df: pd.DataFrame, params: dict[str, Any]) -> list[int]:
 
 _register(Computation(
     name="age-statistics",
-    title="Age: mean, quartiles and share of minors",
-    summary=("Mean, median and quartiles of the age at registration and the share of minors over all "
+    title=N_("Age: mean, quartiles and share of minors"),
+    summary=N_("Mean, median and quartiles of the age at registration and the share of minors over all "
              "organisations' registrations (records with a known age)."),
-    reveals=("The number of registrations with a known age, the mean age, the quartiles (whole years) and "
+    reveals=N_("The number of registrations with a known age, the mean age, the quartiles (whole years) and "
              "the share of minors (opened as the sum of ages and the number of minors, which with the number "
              "of registrations say exactly the same and divide exactly). Nothing is opened when fewer "
              "registrations than the small-cell threshold have an age; the share of minors is withheld when "
@@ -280,8 +285,8 @@ def _count_filtered_vector(df: pd.DataFrame, params: dict[str, Any]) -> list[int
 
 _register(_aggregate(
     "count-filtered",
-    "Registrations in a region, optionally excluding one nationality",
-    "Registrations per form (and in all) matching a filter; used by the disclosure playground.",
+    N_("Registrations in a region, optionally excluding one nationality"),
+    N_("Registrations per form (and in all) matching a filter; used by the disclosure playground."),
     lambda p: list(FILTER_CELLS),
     _count_filtered_vector,
     ("form",),
@@ -310,10 +315,10 @@ def _approval_inputs(df: pd.DataFrame, params: dict[str, Any]) -> dict[str, list
 _register(Computation(
     name="query-approval",
     needs_params=True,
-    title="Query approval: does a new query differ enough from an approved one?",
-    summary=("Decides inside MPC whether the records of a new query and of an earlier approved query "
+    title=N_("Query approval: does a new query differ enough from an approved one?"),
+    summary=N_("Decides inside MPC whether the records of a new query and of an earlier approved query "
              "differ by at least the small-cell threshold; opens only that yes/no bit."),
-    reveals=(
+    reveals=N_(
         "One bit: whether the two queries' sets of registrations differ by at least min_cell records "
         "(approved) or by fewer (refused, which includes not at all). Not the size of the difference, not "
         "which forms, not which organisation holds the records. The bit itself is information: a refusal of "
@@ -350,8 +355,8 @@ def _designed_reveals() -> str:
 _register(Computation(
     name="designed-query",
     needs_params=True,
-    title="A designed query: a measure per cell of up to two fields, with filters",
-    summary=("Counts (or the sum or mean of age) per cell of one or two fields of the record schema, "
+    title=N_("A designed query: a measure per cell of up to two fields, with filters"),
+    summary=N_("Counts (or the sum or mean of age) per cell of one or two fields of the record schema, "
              "among the registrations passing the filters, added up over all organisations."),
     reveals=_designed_reveals(),
     protocol="designed_query",

@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sandbox.mpc.computations import Computation, ComputationError
+from sandbox.mpc.computations import N_, Computation, ComputationError
 from synthetic import vocab
 
 if TYPE_CHECKING:  # pandas and NumPy load where records are prepared, not when a command starts
@@ -25,7 +25,7 @@ __all__ = ["CAPTURE_PATTERNS", "CAPTURE_PATTERNS_BY", "COVARIATES", "MAX_BY_CELL
 SEP = vocab.MULTI_VALUE_SEPARATOR
 KEY_BITS = 64
 
-_JOIN_REVEALS = (
+_JOIN_REVEALS = N_(
     " Technically: the records are secret-shared, shuffled by re-sharing over every (t+1)-subset of "
     "parties, and grouped by opened keyed pseudonyms (1/(k+key))·G in Ed25519 (Dodis–Yampolskiy), which "
     "reveals the list sizes and the multiset of group sizes (how many persons are on exactly s lists); "
@@ -72,17 +72,17 @@ def capture_pattern_cells(params: dict[str, Any]) -> list[str]:
 
 CAPTURE_PATTERNS = Computation(
     name="capture-patterns",
-    title="Who is known to whom: capture-pattern counts",
-    summary=("For every combination of organisations: how many distinct persons are registered by exactly "
+    title=N_("Who is known to whom: capture-pattern counts"),
+    summary=N_("For every combination of organisations: how many distinct persons are registered by exactly "
              "those organisations (linked on the person_key pseudonym). The input of the size estimate."),
-    reveals=(
+    reveals=N_(
         "The number of persons per combination of organisations (combinations with nobody are left out), "
         "and which combinations had fewer persons than the small-cell threshold (those stay hidden). "
         "Also visible to every organisation: how many records each organisation has, and how many persons "
         "are known to exactly one, exactly two, ... organisations — so a hidden count can sometimes be "
         "worked out by subtraction, and the count for 'all organisations' is always visible. Nobody learns "
-        "which persons are on which list, or another organisation's keys." + _JOIN_REVEALS
-    ),
+        "which persons are on which list, or another organisation's keys."
+    ) + _JOIN_REVEALS,
     protocol="capture_patterns",
     cells=capture_pattern_cells,
     local_inputs=lambda df, p: {"keys": _keys(df)},
@@ -121,16 +121,15 @@ def _mo_inputs(df: pd.DataFrame, params: dict[str, Any]) -> dict[str, list[int]]
 
 MO_COOCCURRENCE = Computation(
     name="mo-cooccurrence",
-    title="Means of control among persons known to several organisations",
-    summary=("Among persons registered by two or more organisations: for each pair of means of control, how "
+    title=N_("Means of control among persons known to several organisations"),
+    summary=N_("Among persons registered by two or more organisations: for each pair of means of control, how "
              "many of them had both recorded by any of their organisations (the diagonal: one means)."),
-    reveals=(
+    reveals=N_(
         "Per pair of means of control: the number of persons known to two or more organisations for whom "
         "both were recorded somewhere, and which cells were below the small-cell threshold (hidden). Also "
         "visible: how many records each organisation has and how many persons are known to exactly one, "
         "two, ... organisations. Nobody learns who these persons are or which organisation recorded what."
-        + _JOIN_REVEALS
-    ),
+    ) + _JOIN_REVEALS,
     protocol="mo_cooccurrence",
     cells=mo_cells,
     local_inputs=_mo_inputs,
@@ -232,13 +231,13 @@ def level_input_cells(params: dict[str, Any], n: int) -> list[str]:
 
 CAPTURE_PATTERNS_BY = Computation(
     name="capture-patterns-by",
-    title="Capture patterns per covariate level (sex, minor, Dutch, form)",
-    summary=("For every combination of organisations and every combination of covariate levels: how many "
+    title=N_("Capture patterns per covariate level (sex, minor, Dutch, form)"),
+    summary=N_("For every combination of organisations and every combination of covariate levels: how many "
              "distinct persons are registered by exactly those organisations and have those levels. A "
              "person's level is the one recorded by the first organisation (in the run's order) that "
              "recorded one, else 'missing'; for form, the first form in the code list's order. The input of "
              "a size estimate with covariates."),
-    reveals=(
+    reveals=N_(
         "The number of persons per combination of organisations and covariate levels, for every cell with "
         "at least the small-cell threshold of persons. Every other cell is withheld, empty cells included "
         "(so a withheld cell does not tell whether anybody is in it; with the threshold at 0 or 1 every "
@@ -249,8 +248,8 @@ CAPTURE_PATTERNS_BY = Computation(
         "each organisation has, how many persons are known to exactly one, two, ... organisations, and "
         "which covariate columns each organisation's file has; a withheld total can sometimes be worked "
         "out by subtraction from those. Nobody learns which persons are on which list, any single "
-        "record's covariate value, or which organisation's value decided a person's level." + _JOIN_REVEALS
-    ),
+        "record's covariate value, or which organisation's value decided a person's level."
+    ) + _JOIN_REVEALS,
     protocol="capture_patterns_by",
     cells=by_cells,
     local_inputs=_by_inputs,

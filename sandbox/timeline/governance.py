@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from synthetic.text import Text
+
 if TYPE_CHECKING:  # a scenario loads without NumPy; sampling gets a generator from the caller
     import numpy as np
 
@@ -107,7 +109,7 @@ class ResourceSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=_ID)
-    title: str = Field(min_length=1)
+    title: Text
     capacity: int = Field(1, ge=1, le=100)
     per_org: bool = False
 
@@ -118,7 +120,7 @@ class Phase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=_ID)
-    title: str = Field(min_length=1)
+    title: Text
     per_org: bool = False
     duration: Duration
     depends_on: list[str] = Field(default_factory=list)
@@ -132,7 +134,7 @@ class GovernancePlan(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    source: str = Field(
+    source: Text = Field(
         "assumptions for the workshop (not measured)", description="where the duration figures come from"
     )
     note: str = ""
@@ -213,23 +215,29 @@ class GovernancePlan(BaseModel):
 
 
 DEFAULT_PLAN_DATA: dict = {
-    "source": (
-        "Assumptions for the workshop, not measurements: three-point estimates in working days "
-        "chosen by the sandbox team to be plausible for Dutch public organisations. The 40-70 day "
-        "consultation reflects the GDPR art. 36 deadline for a supervisory authority (8 weeks, "
-        "extendable by 6). Replace with your own."
-    ),
+    "source": {
+        "en": "Assumptions for the workshop, not measurements: three-point estimates in working days "
+              "chosen by the sandbox team to be plausible for Dutch public organisations. The 40-70 day "
+              "consultation reflects the GDPR art. 36 deadline for a supervisory authority (8 weeks, "
+              "extendable by 6). Replace with your own.",
+        "nl": "Aannames voor de workshop, geen metingen: driepuntsschattingen in werkdagen die het sandboxteam "
+              "plausibel vindt voor Nederlandse publieke organisaties. De raadpleging van 40-70 dagen volgt de "
+              "termijn van AVG art. 36 voor een toezichthouder (8 weken, met 6 weken te verlengen). Vervang ze "
+              "door uw eigen ervaring.",
+    },
     "note": (
         "Legal counsel is a shared pool of privacy lawyers (capacity 2); each organisation has one IT team."
     ),
     "resources": [
-        {"id": "legal_counsel", "title": "Privacy/legal counsel (shared pool)", "capacity": 2},
-        {"id": "it_team", "title": "IT team of the organisation", "capacity": 1, "per_org": True},
+        {"id": "legal_counsel", "title": {"en": "Privacy/legal counsel (shared pool)",
+                                           "nl": "Privacy- en juridisch adviseurs (gedeelde pool)"}, "capacity": 2},
+        {"id": "it_team", "title": {"en": "IT team of the organisation",
+                                     "nl": "IT-team van de organisatie"}, "capacity": 1, "per_org": True},
     ],
     "phases": [
         {
             "id": "workshops",
-            "title": "Stakeholder workshops",
+            "title": {"en": "Stakeholder workshops", "nl": "Workshops met belanghebbenden"},
             "duration": {"min": 10, "mode": 20, "max": 40},
             "risks": {
                 "pause": {
@@ -241,7 +249,7 @@ DEFAULT_PLAN_DATA: dict = {
         },
         {
             "id": "legal_review",
-            "title": "Legal review",
+            "title": {"en": "Legal review", "nl": "Juridische toets"},
             "per_org": True,
             "depends_on": ["workshops"],
             "resource": "legal_counsel",
@@ -256,13 +264,15 @@ DEFAULT_PLAN_DATA: dict = {
         },
         {
             "id": "dpia",
-            "title": "Data protection impact assessment (DPIA)",
+            "title": {"en": "Data protection impact assessment (DPIA)",
+                      "nl": "Gegevensbeschermingseffectbeoordeling (DPIA)"},
             "depends_on": ["legal_review"],
             "duration": {"min": 15, "mode": 25, "max": 60},
         },
         {
             "id": "dpa_consultation",
-            "title": "Consultation with the data protection authority",
+            "title": {"en": "Consultation with the data protection authority",
+                      "nl": "Voorafgaande raadpleging van de Autoriteit Persoonsgegevens"},
             "depends_on": ["dpia"],
             "duration": {"min": 20, "mode": 40, "max": 70},
             "risks": {
@@ -277,7 +287,7 @@ DEFAULT_PLAN_DATA: dict = {
         },
         {
             "id": "agreements",
-            "title": "Data-sharing agreements",
+            "title": {"en": "Data-sharing agreements", "nl": "Afspraken over gegevensdeling"},
             "per_org": True,
             "depends_on": ["dpa_consultation"],
             "resource": "legal_counsel",
@@ -292,7 +302,7 @@ DEFAULT_PLAN_DATA: dict = {
         },
         {
             "id": "data_prep",
-            "title": "Data preparation",
+            "title": {"en": "Data preparation", "nl": "Voorbereiden van de data"},
             "per_org": True,
             "depends_on": ["agreements"],
             "resource": "it_team",
@@ -300,7 +310,7 @@ DEFAULT_PLAN_DATA: dict = {
         },
         {
             "id": "node_setup",
-            "title": "MPC node set-up",
+            "title": {"en": "MPC node set-up", "nl": "Inrichten van de MPC-node"},
             "per_org": True,
             "depends_on": ["legal_review"],
             "resource": "it_team",
@@ -315,20 +325,20 @@ DEFAULT_PLAN_DATA: dict = {
         },
         {
             "id": "test_run",
-            "title": "Test run",
+            "title": {"en": "Test run", "nl": "Testrun"},
             "depends_on": ["data_prep", "node_setup"],
             "resource": "it_team",
             "duration": {"min": 3, "mode": 5, "max": 15},
         },
         {
             "id": "production_runs",
-            "title": "Production runs",
+            "title": {"en": "Production runs", "nl": "Productieruns"},
             "depends_on": ["test_run"],
             "duration": {"min": 5, "mode": 10, "max": 20},
         },
         {
             "id": "reporting",
-            "title": "Reporting",
+            "title": {"en": "Reporting", "nl": "Rapportage"},
             "depends_on": ["production_runs"],
             "duration": {"min": 5, "mode": 10, "max": 20},
         },

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.i18n import gettext as _
 from sandbox.views import shamir
 from sandbox.views.run_view import RunView, ViewError
 
@@ -130,12 +131,12 @@ def collusion(
             result.agrees_with_owners[owner] = all(
                 own.get(label, [])[: len(v)] == v for label, v in result.reconstructed[owner].items()
             )
-        exposed = ", ".join(outsiders) or "nobody (the coalition is everyone)"
-        result.explanation = (
-            f"{len(coalition)} organisations ({names}) are more than the threshold t = {t}: "
-            f"together they hold {len(coalition)} points of every degree-{t} polynomial, enough to "
-            f"interpolate it. They can reconstruct every input of: {exposed}."
-        )
+        exposed = ", ".join(outsiders) or _("nobody (the coalition is everyone)")
+        result.explanation = _(
+            "{n} organisations ({names}) are more than the threshold t = {t}: "
+            "together they hold {n} points of every degree-{t} polynomial, enough to "
+            "interpolate it. They can reconstruct every input of: {exposed}."
+        ).format(n=len(coalition), names=names, t=t, exposed=exposed)
         return result
 
     # At most t: examine one value of one organisation outside the coalition.
@@ -167,7 +168,7 @@ def collusion(
             ],
             "coalition_shares": dict(zip(coalition, held_values, strict=True)),
         },
-        polynomials_per_candidate="exactly 1" if free == 0 else f"p^{free} (p = {p})",
+        polynomials_per_candidate=_("exactly 1") if free == 0 else f"p^{free} (p = {p})",
     )
     for s in candidates:
         coefficients = shamir.polynomial_through([0, *points], [s, *held_values], p)
@@ -182,11 +183,12 @@ def collusion(
                 consistent=fits and len(coefficients) <= t + 1 and coefficients[0] == s % p,
             )
         )
-    how_many = "exactly one polynomial" if free == 0 else f"the same number (p^{free}) of polynomials"
-    result.explanation = (
-        f"{len(coalition)} organisation(s) ({names}): at most the threshold t = {t}. "
-        f"For every candidate value of {owner}'s '{result.target['cell']}' there is {how_many} "
-        f"of degree {t} through their shares: every candidate is equally consistent, so pooling "
+    how_many = (_("exactly one polynomial") if free == 0
+                else _("the same number (p^{free}) of polynomials").format(free=free))
+    result.explanation = _(
+        "{n} organisation(s) ({names}): at most the threshold t = {t}. "
+        "For every candidate value of {owner}'s '{cell}' there is {how_many} "
+        "of degree {t} through their shares: every candidate is equally consistent, so pooling "
         "their shares tells them nothing about it."
-    )
+    ).format(n=len(coalition), names=names, t=t, owner=owner, cell=result.target["cell"], how_many=how_many)
     return result

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sandbox.i18n import gettext as _
 from sandbox.mpc import oracle as plain_oracle
 from sandbox.mpc.computations import FILTER_CELLS
 from sandbox.mpc.noise import loss_per_person
@@ -157,13 +158,15 @@ class ApprovalRule:
             if not self.check(query, earlier):
                 return Decision(
                     False,
-                    f"refused: its records differ from an approved query ({describe(earlier)}) by fewer "
-                    f"than {self.min_cell} registrations (perhaps by none)",
+                    _("refused: its records differ from an approved query ({query}) by fewer "
+                      "than {min_cell} registrations (perhaps by none)").format(query=describe(earlier),
+                                                                                min_cell=self.min_cell),
                 )
         self.approved.append(query)
         if len(self.approved) == 1:
-            return Decision(True, "approved: the first query")
-        return Decision(True, f"approved: it differs from every approved query by at least {self.min_cell}")
+            return Decision(True, _("approved: the first query"))
+        return Decision(True, _("approved: it differs from every approved query by at least {min_cell}").format(
+            min_cell=self.min_cell))
 
 
 def describe(query: Query) -> str:
@@ -240,7 +243,7 @@ def noisy_sum_samples(epsilon: float, parties: int, size: int, seed: int) -> np.
     rng = np.random.default_rng(seed)
     a = math.exp(-epsilon)
     total = np.zeros(size, dtype=np.int64)
-    for _ in range(parties):
+    for _party in range(parties):
         total += rng.negative_binomial(1 / parties, 1 - a, size) - rng.negative_binomial(
             1 / parties, 1 - a, size
         )
@@ -284,28 +287,30 @@ def _judge(protection: str, target: Target, a, b, *, noisy: bool = False) -> Att
             a,
             b,
             False,
-            "Blocked: a total was below the small-cell threshold and was never opened, "
-            "so there is no difference to take.",
+            _("Blocked: a total was below the small-cell threshold and was never opened, "
+              "so there is no difference to take."),
         )
     guess_present = diff["all"] >= 1  # the best rule for an attacker who sees one difference
     forms = [c for c in vocab_forms() if diff[c] is not None and diff[c] >= 1]
     true_forms = sorted(str(target.record.get("form", "")).split(";"))
     success = bool(guess_present)
     if noisy:
-        text = (
-            f"With noise the difference is {diff['all']} instead of 1. The attacker "
-            f"{'guesses' if guess_present else 'does NOT conclude'} that one person of nationality "
-            f"{target.nationality} is registered in {target.region}; with this noise such a guess is right "
-            f"only with the probability shown in the trade-off plot."
-        )
+        text = (_(
+            "With noise the difference is {diff} instead of 1. The attacker guesses that one person of "
+            "nationality {nationality} is registered in {region}; with this noise such a guess is right "
+            "only with the probability shown in the trade-off plot.") if guess_present else _(
+            "With noise the difference is {diff} instead of 1. The attacker does NOT conclude that one person "
+            "of nationality {nationality} is registered in {region}; with this noise such a guess is right "
+            "only with the probability shown in the trade-off plot.")).format(
+                diff=diff["all"], nationality=target.nationality, region=target.region)
     elif guess_present:
-        text = (
-            f"Exposed: A - B = {diff['all']}, so exactly one registration in {target.region} has nationality "
-            f"{target.nationality}; the per-form differences reveal the form(s): {', '.join(forms) or '-'} "
-            f"(true: {', '.join(true_forms)})."
-        )
+        text = _(
+            "Exposed: A - B = {diff}, so exactly one registration in {region} has nationality "
+            "{nationality}; the per-form differences reveal the form(s): {forms} (true: {true})."
+        ).format(diff=diff["all"], region=target.region, nationality=target.nationality,
+                 forms=", ".join(forms) or "-", true=", ".join(true_forms))
     else:
-        text = "The difference is 0: nothing is exposed."
+        text = _("The difference is 0: nothing is exposed.")
     return AttackOutcome(protection, a, b, success, text, forms)
 
 
@@ -368,10 +373,10 @@ def run_playground(
     if "threshold" in protections:
         outcome = _judge("threshold", target, a, b)
         if outcome.success:
-            outcome.explanation = (
-                f"NOT blocked: region {target.region} has {target.a} registrations, at least "
-                f"min_cell = {min_cell}, so both totals were opened. " + outcome.explanation
-            )
+            outcome.explanation = _(
+                "NOT blocked: region {region} has {a} registrations, at least "
+                "min_cell = {min_cell}, so both totals were opened."
+            ).format(region=target.region, a=target.a, min_cell=min_cell) + " " + outcome.explanation
         outcome.runs = [ra, rb]
         outcomes.append(outcome)
     if "approval" in protections:
@@ -401,17 +406,18 @@ def _approval(target: Target, min_cell: int, query: Callable, a: dict, b: dict, 
     second = rule.submit(target.query_b)
     if second.approved:  # the rule let it through: the threshold-protected answers are what is opened
         outcome = _judge("approval", target, a, b)
-        outcome.explanation = f"Query B {second.reason}. " + outcome.explanation
+        outcome.explanation = _("Query B {reason}.").format(reason=second.reason) + " " + outcome.explanation
     else:
         outcome = AttackOutcome(
             "approval",
             a,
             None,
             False,
-            f"Query B was {second.reason}, so only A was answered and there is no difference to take. "
-            f"What the refusal itself tells everyone: fewer than {min_cell} registrations in {target.region} "
-            f"have nationality {target.nationality} -- possibly none (the same bit as when nobody has it), "
-            "and nothing about their form.",
+            _("Query B was {reason}, so only A was answered and there is no difference to take. "
+              "What the refusal itself tells everyone: fewer than {min_cell} registrations in {region} "
+              "have nationality {nationality} -- possibly none (the same bit as when nobody has it), "
+              "and nothing about their form.").format(reason=second.reason, min_cell=min_cell,
+                                                      region=target.region, nationality=target.nationality),
         )
     outcome.runs = [ra, *runs]
     return outcome

@@ -8,6 +8,9 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from sandbox.i18n import current_language, format_decimal, plotly_separators
+from sandbox.i18n import gettext as _
+from sandbox.views.ledger import seen_label
 from sandbox.views.run_view import PartyView
 from sandbox.views.uniformity import Uniformity
 
@@ -47,6 +50,7 @@ def big(fig: go.Figure, *, height: int = 460) -> go.Figure:
         template="plotly_white",
         margin={"l": 70, "r": 30, "t": 60, "b": 60},
         legend={"font": {"size": 16}},
+        separators=plotly_separators(current_language()),
     )
     return fig
 
@@ -54,19 +58,21 @@ def big(fig: go.Figure, *, height: int = 460) -> go.Figure:
 def fig_shares_histogram(u: Uniformity, *, colour: str = JOINT_COLOUR, title: str = "") -> go.Figure:
     centres = [(u.bin_edges[i] + u.bin_edges[i + 1]) / 2 for i in range(len(u.counts))]
     fig = go.Figure(
-        go.Bar(x=centres, y=u.counts, width=0.9 / len(u.counts), marker_color=colour, name="shares received")
+        go.Bar(x=centres, y=u.counts, width=0.9 / len(u.counts), marker_color=colour, name=_("shares received"))
     )
     fig.add_hline(
         y=u.expected,
         line_dash="dash",
         line_width=3,
-        annotation_text="perfectly even",
+        annotation_text=_("perfectly even"),
         annotation_font_size=16,
     )
-    fig.update_xaxes(title="where the share lies in the field [0, p), as a fraction of p", range=[0, 1])
-    fig.update_yaxes(title="number of shares")
+    fig.update_xaxes(title=_("where the share lies in the field [0, p), as a fraction of p"), range=[0, 1])
+    fig.update_yaxes(title=_("number of shares"))
     fig.update_layout(
-        title=title or f"{u.n} shares: chi-square p = {u.chi_square_p:.2f}, KS p = {u.ks_p:.2f}",
+        title=title or _("{n} shares: chi-square p = {chi}, KS p = {ks}").format(
+            n=u.n, chi=format_decimal(u.chi_square_p, current_language(), 2),
+            ks=format_decimal(u.ks_p, current_language(), 2)),
         showlegend=False,
     )
     return big(fig)
@@ -95,8 +101,9 @@ def fig_sequence(view: PartyView, colours: dict[str, str]) -> go.Figure:
         for r in group.itertuples():
             xs += [r.time * 1000, r.time * 1000, None]
             ys += [y[sender], y[receiver], None]
-            towards = "to" if direction == "sent" else "from"
-            label = f"round {r.round}: {r.bytes} bytes {direction} {towards} {peer}"
+            label = (_("round {round}: {bytes} bytes sent to {peer}") if direction == "sent"
+                     else _("round {round}: {bytes} bytes received from {peer}")).format(
+                round=r.round, bytes=r.bytes, peer=peer)
             text += [label, label, None]
         fig.add_trace(
             go.Scatter(
@@ -116,9 +123,10 @@ def fig_sequence(view: PartyView, colours: dict[str, str]) -> go.Figure:
             )
         )
     fig.update_yaxes(tickvals=list(y.values()), ticktext=list(y), title="", range=[-0.5, len(lanes) - 0.5])
-    fig.update_xaxes(title="time since the party started (milliseconds)")
+    fig.update_xaxes(title=_("time since the party started (milliseconds)"))
     fig.update_layout(
-        title=f"Messages of {view.org}: {len(msgs)} messages, {msgs['round'].max() or 0} rounds"
+        title=_("Messages of {org}: {messages} messages, {rounds} rounds").format(
+            org=view.org, messages=len(msgs), rounds=msgs["round"].max() or 0)
     )
     return big(fig, height=max(420, 90 * len(lanes)))
 
@@ -129,10 +137,11 @@ def fig_rounds(view: PartyView) -> go.Figure:
     fig = go.Figure()
     for direction, colour in (("sent", "#1f4e9c"), ("received", "#e76f51")):
         if direction in per:
-            fig.add_trace(go.Bar(x=per.index, y=per[direction], name=direction, marker_color=colour))
-    fig.update_layout(barmode="group", title="Bytes per round")
-    fig.update_xaxes(title="round (program-counter order)")
-    fig.update_yaxes(title="bytes")
+            name = _("sent") if direction == "sent" else _("received")
+            fig.add_trace(go.Bar(x=per.index, y=per[direction], name=name, marker_color=colour))
+    fig.update_layout(barmode="group", title=_("Bytes per round"))
+    fig.update_xaxes(title=_("round (program-counter order)"))
+    fig.update_yaxes(title=_("bytes"))
     return big(fig, height=380)
 
 
@@ -143,15 +152,15 @@ def fig_ledger(table: pd.DataFrame, colours: dict[str, str]) -> go.Figure:
     for owner, group in counts.groupby("owner", sort=False):
         fig.add_trace(
             go.Bar(
-                y=group["seen_in_clear_by"],
+                y=[seen_label(v) for v in group["seen_in_clear_by"]],
                 x=group["values"],
                 orientation="h",
-                name=owner,
+                name=_("joint") if owner == "joint" else owner,
                 marker_color=colours.get(owner, JOINT_COLOUR),
             )
         )
-    fig.update_layout(barmode="stack", title="Who saw each secret value in the clear")
-    fig.update_xaxes(title="number of values")
+    fig.update_layout(barmode="stack", title=_("Who saw each secret value in the clear"))
+    fig.update_xaxes(title=_("number of values"))
     return big(fig, height=380)
 
 
@@ -161,7 +170,7 @@ def fig_tradeoff(table: pd.DataFrame) -> go.Figure:
         go.Scatter(
             x=table["epsilon"],
             y=table["expected_abs_error"],
-            name="expected absolute error",
+            name=_("expected absolute error"),
             mode="lines+markers",
             line={"width": 4, "color": "#1f4e9c"},
         )
@@ -170,7 +179,7 @@ def fig_tradeoff(table: pd.DataFrame) -> go.Figure:
         go.Scatter(
             x=table["epsilon"],
             y=table["attacker_success"],
-            name="attacker's success probability",
+            name=_("attacker's success probability"),
             mode="lines+markers",
             line={"width": 4, "color": "#e76f51"},
             yaxis="y2",
@@ -180,22 +189,22 @@ def fig_tradeoff(table: pd.DataFrame) -> go.Figure:
         go.Scatter(
             x=table["epsilon"],
             y=table["dp_bound"],
-            name="guaranteed upper bound (DP)",
+            name=_("guaranteed upper bound (DP)"),
             mode="lines",
             line={"width": 2, "dash": "dash", "color": "#e76f51"},
             yaxis="y2",
         )
     )
     fig.update_layout(
-        title="More noise (small epsilon): less accurate counts, a harder attack",
-        xaxis={"title": "epsilon (privacy parameter)", "type": "log", "tickvals": list(table["epsilon"])},
+        title=_("More noise (small epsilon): less accurate counts, a harder attack"),
+        xaxis={"title": _("epsilon (privacy parameter)"), "type": "log", "tickvals": list(table["epsilon"])},
         yaxis={
-            "title": "expected absolute error (registrations)",
+            "title": _("expected absolute error (registrations)"),
             "type": "log",
             "tickvals": [0.01, 0.1, 1, 10, 100],
         },
         yaxis2={
-            "title": "attacker's success",
+            "title": _("attacker's success"),
             "overlaying": "y",
             "side": "right",
             "range": [0.45, 1.02],
@@ -208,10 +217,10 @@ def fig_tradeoff(table: pd.DataFrame) -> go.Figure:
 
 def fig_attack(outcomes: Sequence[Any]) -> go.Figure:
     names = {
-        "none": "no protection",
-        "threshold": "small-cell threshold",
-        "approval": "query approval",
-        "noise": "noise",
+        "none": _("no protection"),
+        "threshold": _("small-cell threshold"),
+        "approval": _("query approval"),
+        "noise": _("noise"),
     }
     fig = go.Figure()
     for query, colour in (("a", "#1f4e9c"), ("b", "#4c9be8")):
@@ -221,19 +230,19 @@ def fig_attack(outcomes: Sequence[Any]) -> go.Figure:
             xs.append(names.get(o.protection, o.protection))
             v = None if values is None else values.get("all")
             ys.append(0 if v is None else v)
-            text.append("refused" if values is None else ("withheld" if v is None else str(v)))
+            text.append(_("refused") if values is None else (_("withheld") if v is None else str(v)))
         fig.add_trace(
             go.Bar(
                 x=xs,
                 y=ys,
                 text=text,
                 textposition="outside",
-                name=f"query {query.upper()}",
+                name=_("query {name}").format(name=query.upper()),
                 marker_color=colour,
                 textfont={"size": 18},
             )
         )
-    fig.update_layout(barmode="group", title="What the attacker got back (registrations in all)")
+    fig.update_layout(barmode="group", title=_("What the attacker got back (registrations in all)"))
     return big(fig)
 
 
@@ -251,6 +260,6 @@ def fig_explainer(
             textfont={"size": 18},
         )
     )
-    fig.update_yaxes(title="share (fraction of the field size p)", range=[0, 1.1])
-    fig.update_layout(title="One share per organisation: each looks like a random number")
+    fig.update_yaxes(title=_("share (fraction of the field size p)"), range=[0, 1.1])
+    fig.update_layout(title=_("One share per organisation: each looks like a random number"))
     return big(fig, height=420)

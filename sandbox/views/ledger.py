@@ -22,15 +22,23 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sandbox.i18n import gettext as _
 from sandbox.views.run_view import RunView, party_view
 
-__all__ = ["COLUMNS", "INTERMEDIATE", "OPENED", "ROWS_PER_VECTOR", "SUPPRESSED", "ledger", "ledger_csv"]
+__all__ = ["COLUMNS", "INTERMEDIATE", "OPENED", "ROWS_PER_VECTOR", "SUPPRESSED", "ledger", "ledger_csv",
+           "seen_label"]
 
 OPENED = "all parties (opened)"
 SUPPRESSED = "nobody (suppressed)"
 INTERMEDIATE = "nobody (intermediate)"
 ROWS_PER_VECTOR = 60
 COLUMNS = ["kind", "owner", "label", "index", "cell", "seen_in_clear_by", "share_holders", "opened_value"]
+
+
+def seen_label(value: str) -> str:
+    """A `seen_in_clear_by` value for the page, in the current language (the ledger itself stays English)."""
+    return {OPENED: _("all parties (opened)"), SUPPRESSED: _("nobody (suppressed)"),
+            INTERMEDIATE: _("nobody (intermediate)")}.get(value, value)
 
 
 def _who(run: RunView, orgs: list[str]) -> str:

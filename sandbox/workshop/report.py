@@ -20,6 +20,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from sandbox.i18n import format_decimal, format_int, gettext_for, localized
 from sandbox.workshop.room import RoomStore
 
 __all__ = ["WorkshopReport", "charts", "collect", "estimate_from_patterns", "to_html", "to_pdf"]
@@ -39,6 +40,7 @@ class WorkshopReport:
     room_code: str | None = None
     estimates: list[dict[str, Any]] = field(default_factory=list)  # {label, observed, estimate}
     timeline: dict[str, Any] | None = None  # ProjectResult.summary()
+    lang: str = "en"  # the language the report is written in (texts from the scenario are already in it)
     created: str = field(default_factory=lambda: datetime.now().strftime("%Y-%m-%d %H:%M"))
 
 
@@ -59,20 +61,28 @@ def estimate_from_patterns(revealed: Any, lists: list[str]) -> dict[str, Any] | 
 
 def collect(scenario: Any, *, steps_done: list[str] | None = None, session_run: dict[str, Any] | None = None,
             store: RoomStore | None = None, room_code: str | None = None,
-            timeline: dict[str, Any] | None = None) -> WorkshopReport:
-    """Gather a report from the scenario, the steps done, this session's last run and the room (if any)."""
+            timeline: dict[str, Any] | None = None, lang: str = "en") -> WorkshopReport:
+    """Gather a report from the scenario, the steps done, this session's last run and the room (if any),
+    written in `lang` ('en' or 'nl')."""
+    _ = gettext_for(lang)
     done = set(steps_done or [])
-    report = WorkshopReport(scenario.name, scenario.title, scenario.description or "",
-                            steps=[{"id": s.id, "title": s.title, "done": s.id in done} for s in scenario.script],
-                            timeline=timeline)
+    statuses = {"pending": _("pending"), "approved": _("approved"), "rejected": _("rejected"),
+                "running": _("running"), "done": _("done"), "failed": _("failed")}
+    report = WorkshopReport(scenario.name, localized(scenario.title, lang), localized(scenario.description, lang),
+                            steps=[{"id": s.id, "title": localized(s.title, lang), "done": s.id in done}
+                                   for s in scenario.script],
+                            timeline=timeline, lang=lang)
     if session_run:
-        report.runs.append({"label": "Run in this session", **_shown(session_run), "approvals": ""})
+        report.runs.append({"label": _("Run in this session"), **_shown(session_run), "approvals": ""})
     if store is not None and room_code:
         report.room_code = room_code
         for p in store.proposals(room_code):
-            votes = ", ".join(f"{o}: {'approved' if ok else 'rejected'}" for o, ok in p.votes.items())
-            entry = {"label": f"Room {room_code}, proposal #{p.id} ({p.status})", "computation": p.computation,
-                     "parties": p.orgs, "approvals": f"proposed by {p.proposed_by}; {votes or 'no votes yet'}"}
+            votes = ", ".join(f"{o}: {_('approved') if ok else _('rejected')}" for o, ok in p.votes.items())
+            entry = {"label": _("Room {code}, proposal #{id} ({status})").format(
+                         code=room_code, id=p.id, status=statuses.get(p.status, p.status)),
+                     "computation": p.computation, "parties": p.orgs,
+                     "approvals": _("proposed by {who}; {votes}").format(who=p.proposed_by,
+                                                                           votes=votes or _("no votes yet"))}
             if p.result:
                 entry.update(_shown(p.result))
             report.runs.append(entry)
@@ -99,8 +109,14 @@ def _bar(title: str, x: list[Any], y: list[Any], colour: str = "#1f4e9c") -> go.
     return fig
 
 
+def _timeline_title(report: WorkshopReport) -> str:
+    _ = gettext_for(report.lang)
+    return _("Project duration in working days (Monte Carlo)")
+
+
 def charts(report: WorkshopReport) -> list[tuple[str, go.Figure]]:
     """One chart per revealed result (max 40 cells) plus the project timeline, in report order."""
+    _ = gettext_for(report.lang)
     out = []
     for run in report.runs:
         revealed = run.get("revealed")
@@ -113,27 +129,40 @@ def charts(report: WorkshopReport) -> list[tuple[str, go.Figure]]:
             cells = []
         if cells:
             title = f"{run['label']}: {run['computation']}"
-            out.append((title, _bar(title, [c for c, _ in cells], [v for _, v in cells])))
+            out.append((title, _bar(title, [c for c, _v in cells], [v for _c, v in cells])))
     if report.timeline:
         t = report.timeline
-        title = "Project duration in working days (Monte Carlo)"
-        out.append((title, _bar(title, ["naive plan", "50% chance", "80% chance", "90% chance"],
+        title = _timeline_title(report)
+        labels = [_("naive plan"), _("half of the projects"), _("8 in 10 projects"), _("9 in 10 projects")]
+        out.append((title, _bar(title, labels,
                                 [t.get("naive_days"), t.get("p50_days"), t.get("p80_days"), t.get("p90_days")],
                                 "#e76f51")))
     return out
 
 
-def _cell(value: Any) -> str:
-    return "suppressed (below the small-cell threshold)" if value is None else f"{value:,}" if isinstance(
-        value, int) else str(value)
+def _cell(value: Any, lang: str) -> str:
+    if value is None:
+        _ = gettext_for(lang)
+        return _("suppressed (below the small-cell threshold)")
+    return format_int(value, lang) if isinstance(value, int) else str(value)
 
 
-def _revealed_rows(revealed: Any) -> list[tuple[str, str]]:
+def _revealed_rows(revealed: Any, lang: str = "en") -> list[tuple[str, str]]:
     if isinstance(revealed, dict):
-        return [(str(k), _cell(v)) for k, v in revealed.items()]
+        return [(str(k), _cell(v, lang)) for k, v in revealed.items()]
     if isinstance(revealed, list):
-        return [(" + ".join(p.get("lists", [])), _cell(p.get("count"))) for p in revealed if isinstance(p, dict)]
-    return [] if revealed is None else [("value", _cell(revealed))]
+        return [(" + ".join(p.get("lists", [])), _cell(p.get("count"), lang)) for p in revealed
+                if isinstance(p, dict)]
+    _ = gettext_for(lang)
+    return [] if revealed is None else [(_("value"), _cell(revealed, lang))]
+
+
+def _timeline_text(report: WorkshopReport) -> str:
+    t, _ = report.timeline or {}, gettext_for(report.lang)
+    return _("Naive plan {naive} working days; half of the simulated projects finish within {p50}, 8 in 10 "
+             "within {p80}, 9 in 10 within {p90} working days.").format(
+                 naive=t.get("naive_days"), p50=t.get("p50_days"), p80=t.get("p80_days"),
+                 p90=t.get("p90_days"))
 
 
 # ---------------------------------------------------------------------------------------------- HTML
@@ -144,32 +173,44 @@ text-align:left}.banner{background:#fff3cd;border:2px solid #e0a800;padding:4px 
 display:inline-block}.done{color:#2a9d8f}.todo{color:#999}"""
 
 
-def to_html(report: WorkshopReport) -> str:
+def _made(report: WorkshopReport) -> str:
+    _ = gettext_for(report.lang)
+    text = _("Scenario {name}, report made {created}").format(name=report.scenario_name, created=report.created)
+    return text + (_(", room {code}").format(code=report.room_code) if report.room_code else "") + "."
+
+
+def to_html(report: WorkshopReport, *, lang: str | None = None) -> str:
+    """The report as one HTML file, in `lang` (default: the language it was collected in)."""
+    if lang is not None:
+        report.lang = lang
+    _, lang = gettext_for(report.lang), report.lang
     e = html.escape
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Workshop report: {e(report.scenario_title)}"
+    title = _("Workshop report: {title}").format(title=report.scenario_title)
+    parts = [f"<!doctype html><html lang='{e(lang)}'><head><meta charset='utf-8'><title>{e(title)}"
              f"</title><style>{CSS}</style></head><body>",
-             f"<h1>Workshop report: {e(report.scenario_title)}</h1>",
-             "<p class='banner'>SYNTHETIC DATA: no real person appears here</p>",
-             f"<p>Scenario <code>{e(report.scenario_name)}</code>, report made {e(report.created)}"
-             + (f", room {e(report.room_code)}" if report.room_code else "") + f".</p><p>{e(report.description)}</p>"]
+             f"<h1>{e(title)}</h1>",
+             f"<p class='banner'>{e(_('SYNTHETIC DATA: no real person appears here'))}</p>",
+             f"<p>{e(_made(report))}</p><p>{e(report.description)}</p>"]
     if report.steps:
-        parts.append("<h2>Steps</h2><ol>")
+        parts.append(f"<h2>{e(_('Steps'))}</h2><ol>")
         for s in report.steps:
-            mark = "<span class='done'>done</span>" if s["done"] else "<span class='todo'>not done</span>"
+            mark = (f"<span class='done'>{e(_('done'))}</span>" if s["done"]
+                    else f"<span class='todo'>{e(_('not done'))}</span>")
             parts.append(f"<li>{e(s['title'])} ({mark})</li>")
         parts.append("</ol>")
-    parts.append("<h2>Computations and revealed results</h2>")
+    parts.append(f"<h2>{e(_('Computations and revealed results'))}</h2>")
     if not report.runs:
-        parts.append("<p>No computation was run.</p>")
+        parts.append(f"<p>{e(_('No computation was run.'))}</p>")
     figures = dict(charts(report))
     plotly_js_done = False
     for run in report.runs:
         parts.append(f"<h3>{e(run['label'])}: {e(str(run.get('computation')))}</h3>")
-        parts.append(f"<p>Organisations: {e(', '.join(run.get('parties') or []))}."
-                     + (f" Approvals: {e(run['approvals'])}." if run.get("approvals") else "") + "</p>")
-        rows = _revealed_rows(run.get("revealed"))
+        parts.append("<p>" + e(_("Organisations: {orgs}.").format(orgs=", ".join(run.get("parties") or [])))
+                     + (" " + e(_("Approvals: {approvals}.").format(approvals=run["approvals"]))
+                        if run.get("approvals") else "") + "</p>")
+        rows = _revealed_rows(run.get("revealed"), lang)
         if rows:
-            parts.append("<table><tr><th>cell</th><th>revealed</th></tr>"
+            parts.append(f"<table><tr><th>{e(_('cell'))}</th><th>{e(_('revealed'))}</th></tr>"
                          + "".join(f"<tr><td>{e(c)}</td><td>{e(v)}</td></tr>" for c, v in rows) + "</table>")
         fig = figures.get(f"{run['label']}: {run.get('computation')}")
         if fig is not None:
@@ -177,26 +218,24 @@ def to_html(report: WorkshopReport) -> str:
                                      config={"displayModeBar": False}))
             plotly_js_done = True
     if report.estimates:
-        parts.append("<h2>Size estimates (multiple systems estimation)</h2><table><tr><th>from</th>"
-                     "<th>persons seen</th><th>estimated total</th></tr>")
-        parts += [f"<tr><td>{e(x['label'])}</td><td>{x['observed']:,}</td><td>{x['estimate']:,.0f}</td></tr>"
-                  for x in report.estimates]
+        parts.append(f"<h2>{e(_('Size estimates (multiple systems estimation)'))}</h2><table><tr>"
+                     f"<th>{e(_('from'))}</th><th>{e(_('persons seen'))}</th><th>{e(_('estimated total'))}</th></tr>")
+        parts += [f"<tr><td>{e(x['label'])}</td><td>{format_int(x['observed'], lang)}</td>"
+                  f"<td>{format_decimal(x['estimate'], lang, 0)}</td></tr>" for x in report.estimates]
         parts.append("</table>")
     if report.timeline:
-        t = report.timeline
-        parts.append("<h2>Project timeline</h2>"
-                     f"<p>Naive plan {t.get('naive_days')} working days; 50% chance within {t.get('p50_days')}, "
-                     f"80% within {t.get('p80_days')}, 90% within {t.get('p90_days')} working days.</p>")
-        fig = figures.get("Project duration in working days (Monte Carlo)")
+        parts.append(f"<h2>{e(_('Project timeline'))}</h2><p>{e(_timeline_text(report))}</p>")
+        fig = figures.get(_timeline_title(report))
         if fig is not None:
             parts.append(fig.to_html(full_html=False, include_plotlyjs="inline" if not plotly_js_done else False,
                                      config={"displayModeBar": False}))
     if report.audit:
-        parts.append("<h2>Audit log</h2><table><tr><th>time (UTC)</th><th>who</th><th>what</th><th>detail</th></tr>")
+        parts.append(f"<h2>{e(_('Audit log'))}</h2><table><tr><th>{e(_('time (UTC)'))}</th><th>{e(_('who'))}</th>"
+                     f"<th>{e(_('what'))}</th><th>{e(_('detail'))}</th></tr>")
         parts += [f"<tr><td>{e(a['at'])}</td><td>{e(a['actor'])}</td><td>{e(a['action'])}</td>"
                   f"<td>{e(a['detail'])}</td></tr>" for a in report.audit]
         parts.append("</table>")
-    parts.append("<p><small>Made with the MPC Trust Sandbox. Not legal advice.</small></p></body></html>")
+    parts.append(f"<p><small>{e(_('Made with the MPC Trust Sandbox. Not legal advice.'))}</small></p></body></html>")
     return "\n".join(parts)
 
 
@@ -221,9 +260,13 @@ def chart_pngs(figures: list[tuple[str, go.Figure]]) -> tuple[dict[str, bytes], 
             return {}, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
-def to_pdf(report: WorkshopReport, *, with_charts: bool = True) -> bytes:
+def to_pdf(report: WorkshopReport, *, with_charts: bool = True, lang: str | None = None) -> bytes:
+    """The report as a PDF, in `lang` (default: the language it was collected in)."""
     from fpdf import FPDF
 
+    if lang is not None:
+        report.lang = lang
+    _, lang = gettext_for(report.lang), report.lang
     figures = charts(report) if with_charts else []
     pngs, chart_error = chart_pngs(figures)
 
@@ -247,29 +290,28 @@ def to_pdf(report: WorkshopReport, *, with_charts: bool = True) -> bytes:
         pdf.multi_cell(0, 5, clean(text), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
 
-    heading(f"Workshop report: {report.scenario_title}", 18)
-    para("SYNTHETIC DATA: no real person appears here.")
-    para(f"Scenario {report.scenario_name}, report made {report.created}"
-         + (f", room {report.room_code}" if report.room_code else "") + ". " + report.description)
+    heading(_("Workshop report: {title}").format(title=report.scenario_title), 18)
+    para(_("SYNTHETIC DATA: no real person appears here") + ".")
+    para(_made(report) + " " + report.description)
     if chart_error:
-        para(f"Charts are not included: they could not be drawn on this machine ({chart_error}). "
-             "The HTML report has them.")
+        para(_("Charts are not included: they could not be drawn on this machine ({error}). "
+               "The HTML report has them.").format(error=chart_error))
     if report.steps:
-        heading("Steps")
+        heading(_("Steps"))
         for i, s in enumerate(report.steps, 1):
-            para(f"{i}. {s['title']} ({'done' if s['done'] else 'not done'})")
-    heading("Computations and revealed results")
+            para(f"{i}. {s['title']} ({_('done') if s['done'] else _('not done')})")
+    heading(_("Computations and revealed results"))
     if not report.runs:
-        para("No computation was run.")
+        para(_("No computation was run."))
     for run in report.runs:
         heading(f"{run['label']}: {run.get('computation')}", 12)
-        para(f"Organisations: {', '.join(run.get('parties') or [])}."
-             + (f" Approvals: {run['approvals']}." if run.get("approvals") else ""))
-        rows = _revealed_rows(run.get("revealed"))
+        para(_("Organisations: {orgs}.").format(orgs=", ".join(run.get("parties") or []))
+             + (" " + _("Approvals: {approvals}.").format(approvals=run["approvals"]) if run.get("approvals") else ""))
+        rows = _revealed_rows(run.get("revealed"), lang)
         if rows:
             pdf.set_font(font, "", 9)
             with pdf.table(col_widths=(3, 2), text_align="LEFT") as table:
-                table.row(["cell", "revealed"])
+                table.row([_("cell"), _("revealed")])
                 for c, v in rows[:60]:
                     table.row([clean(c), clean(v)])
             pdf.ln(2)
@@ -278,23 +320,23 @@ def to_pdf(report: WorkshopReport, *, with_charts: bool = True) -> bytes:
             pdf.image(png, w=180)
             pdf.ln(2)
     if report.estimates:
-        heading("Size estimates (multiple systems estimation)")
+        heading(_("Size estimates (multiple systems estimation)"))
         for x in report.estimates:
-            para(f"{x['label']}: {x['observed']:,} persons seen, estimated total {x['estimate']:,.0f}.")
+            para(_("{label}: {observed} persons seen, estimated total {estimate}.").format(
+                label=x["label"], observed=format_int(x["observed"], lang),
+                estimate=format_decimal(x["estimate"], lang, 0)))
     if report.timeline:
-        t = report.timeline
-        heading("Project timeline")
-        para(f"Naive plan {t.get('naive_days')} working days; 50% chance within {t.get('p50_days')}, "
-             f"80% within {t.get('p80_days')}, 90% within {t.get('p90_days')} working days.")
-        png = pngs.get("Project duration in working days (Monte Carlo)")
+        heading(_("Project timeline"))
+        para(_timeline_text(report))
+        png = pngs.get(_timeline_title(report))
         if png:
             pdf.image(png, w=180)
     if report.audit:
-        heading("Audit log")
+        heading(_("Audit log"))
         pdf.set_font(font, "", 8)
         with pdf.table(col_widths=(3, 2, 2, 6), text_align="LEFT") as table:
-            table.row(["time (UTC)", "who", "what", "detail"])
+            table.row([_("time (UTC)"), _("who"), _("what"), _("detail")])
             for a in report.audit:
                 table.row([clean(a["at"][:19]), clean(a["actor"]), clean(a["action"]), clean(a["detail"][:300])])
-    para("Made with the MPC Trust Sandbox. Not legal advice.", 8)
+    para(_("Made with the MPC Trust Sandbox. Not legal advice."), 8)
     return bytes(pdf.output())

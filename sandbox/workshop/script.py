@@ -16,6 +16,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from synthetic.text import LocalText, Text
+
 __all__ = ["PAGES", "Impact", "Script", "Step", "page_file"]
 
 # App pages a step may point to: name used in the YAML -> file in sandbox/app_pages/.
@@ -33,7 +35,14 @@ PAGES: dict[str, str] = {
     "report": "report.py",
 }
 
-Bullets = Annotated[list[str], Field(min_length=1, max_length=8)]
+def _min3(value: LocalText) -> LocalText:
+    if any(len(v) < 3 for v in value.by_lang.values()):
+        raise ValueError("String should have at least 3 characters")
+    return value
+
+
+Text3 = Annotated[Text, AfterValidator(_min3)]
+Bullets = Annotated[list[Text], Field(min_length=1, max_length=8)]
 
 
 class Impact(BaseModel):
@@ -50,13 +59,13 @@ class Step(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")
-    title: str = Field(min_length=3)
+    title: Text3
     minutes: int = Field(10, ge=1, le=90, description="planned duration within the workshop")
-    facilitator: str = Field(min_length=3, description="what the facilitator says or does")
-    participants: str = Field(min_length=3, description="what the participants do")
+    facilitator: Text3 = Field(description="what the facilitator says or does")
+    participants: Text3 = Field(description="what the participants do")
     page: str | None = Field(None, description=f"app page used in this step: one of {', '.join(PAGES)}")
     computation: str | None = Field(None, description="a computation from the catalogue")
-    presenter_notes: str = Field("", description="shown to the facilitator only")
+    presenter_notes: Text = Field(LocalText({"en": ""}), description="shown to the facilitator only")
     impact: Impact
 
     @field_validator("page")
