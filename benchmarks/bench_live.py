@@ -82,7 +82,7 @@ class App:
         from playwright.sync_api import sync_playwright
 
         port = _ports(1)[0]
-        env = {**os.environ, "MPC_SANDBOX_DATA": str(data_root)}
+        env = {**os.environ, "MPC_SANDBOX_DATA": str(data_root), "MPC_SANDBOX_LANG": "en"}  # selectors are English
         self.server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "sandbox" / "app.py"), "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",

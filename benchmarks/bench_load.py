@@ -74,7 +74,7 @@ class Server:
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = log.open("w")
-        env = {**os.environ, "MPC_SANDBOX_DATA": str(data_root)}
+        env = {**os.environ, "MPC_SANDBOX_DATA": str(data_root), "MPC_SANDBOX_LANG": "en"}  # selectors are English
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "sandbox" / "app.py"), "--server.headless", "true",
              "--server.port", str(self.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats",
