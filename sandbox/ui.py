@@ -247,7 +247,7 @@ def designed_query_form(default_min_cell: int, *, key: str) -> tuple[dict | None
     except QueryError as exc:
         st.error(str(exc))
         return None, str(exc)
-    st.info(_(DQ_TEXT["reveals"]).format(text=reveals_text(query)))
+    st.info(_(DQ_TEXT["reveals"]).format(text=reveals_text(query, translate=_)))
     with st.expander(_(DQ_TEXT["file"])):
         st.code(json.dumps(query, indent=2, ensure_ascii=False), language="json")
     return query, None

@@ -406,3 +406,24 @@ def test_numbers_on_a_dutch_page_use_dutch_separators():
     assert recount > 999 and records == f"{recount:,}".replace(",", ".")
     at_en, _ = _render("en", "data.py")
     assert next(m for m in at_en.metric if m.label == "Records over all organisations").value == f"{recount:,}"
+
+
+@pytest.mark.parametrize("query", [
+    {"group_by": ["form", "minor"], "where": {"region": ["amsterdam", "rotterdam"]}, "measure": {"mean": "age"},
+     "min_cell": 5},
+    {"group_by": ["sector"], "measure": {"sum": "age"}, "min_cell": 0},
+    {"group_by": ["dutch"], "measure": "count"},
+])
+def test_what_a_designed_query_reveals_is_said_in_dutch(query):
+    """The generated "what is revealed" text: every sentence in Dutch, the numbers the same as in English."""
+    import re
+
+    from sandbox.mpc.query import reveals_text
+
+    en = reveals_text(query, min_cell=10)
+    nl = reveals_text(query, min_cell=10, translate=i18n.gettext_for("nl"))
+    assert en == reveals_text(query, min_cell=10, translate=i18n.gettext_for("en"))
+    for english in ("For each of", "registrations", "Small-cell rule", "No organisation", "opened", "counted"):
+        assert english not in nl
+    assert "geheim gedeeld" in nl and "eerlijke meerderheid" in nl
+    assert re.findall(r"\d+", nl) == re.findall(r"\d+", en)  # the same cell count and thresholds

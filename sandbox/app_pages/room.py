@@ -261,7 +261,7 @@ def live() -> None:
             if p.computation == "designed-query" and p.params.get("query"):
                 st.markdown(_(ROOM_DQ_TEXT["query"]).format(query=json.dumps(p.params["query"], ensure_ascii=False)))
                 st.caption(_("Revealed if it runs: {reveals}").format(
-                    reveals=reveals_text(p.params["query"], scenario.disclosure.min_cell)))
+                    reveals=reveals_text(p.params["query"], scenario.disclosure.min_cell, translate=_)))
             else:
                 st.caption(_("Revealed if it runs: {reveals}").format(reveals=comp_reveals(comp)))
             votes = [f"{names.get(o, o)}: {_('approved') if p.votes[o] else _('rejected')}" for o in p.votes]

@@ -334,46 +334,66 @@ def compile_query(obj: Any) -> CompiledQuery:
     return CompiledQuery(query, _cell_names(query))
 
 
-def _describe_field(name: str) -> str:
+def N_(message: str) -> str:  # noqa: N802  (the gettext convention)
+    """Marks a text for translation (`make i18n` extracts it); `reveals_text` translates it. Identity here."""
+    return message
+
+
+def _same(message: str) -> str:
+    return message
+
+
+def _describe_field(name: str, tr: Callable[[str], str]) -> str:
     f = FIELDS[name]
     if name == "minor":
-        return "minor (age below 18 or not; records without an age count in neither)"
+        return tr(N_("minor (age below 18 or not; records without an age count in neither)"))
     if name in ("dutch", "nationality_group"):
-        return f"{name} (derived from nationality)"
-    return f"{name} (multi-valued: a record counts once in each of its values)" if f.multi else name
+        return tr(N_("{name} (derived from nationality)")).format(name=name)
+    if f.multi:
+        return tr(N_("{name} (multi-valued: a record counts once in each of its values)")).format(name=name)
+    return name
 
 
-def reveals_text(obj: Any, min_cell: int | None = None) -> str:
-    """What answering the query reveals, in words, generated from the query itself."""
+def reveals_text(obj: Any, min_cell: int | None = None, *, translate: Callable[[str], str] | None = None) -> str:
+    """What answering the query reveals, in words, generated from the query itself.
+
+    `translate` (a page passes its session's gettext) gives the text in the reader's language; field names
+    and code values stay as in the query.
+    """
+    tr = translate or _same
     q = parse_query(obj)
     threshold = q.min_cell if q.min_cell is not None else min_cell
     cells = _cell_names(q)
-    measure = {"count": "the number of registrations",
-               "sum": f"the sum of {q.of} (of the registrations with a known {q.of})",
-               "mean": f"the mean {q.of} (of the registrations with a known {q.of})"}[q.measure]
-    parts = [f"For each of the {len(cells)} cells of {' × '.join(_describe_field(g) for g in q.group_by)}: "
-             f"{measure}, over all organisations' registrations together."]
+    measure = {"count": tr(N_("the number of registrations")),
+               "sum": tr(N_("the sum of {of} (of the registrations with a known {of})")).format(of=q.of),
+               "mean": tr(N_("the mean {of} (of the registrations with a known {of})")).format(of=q.of)}[q.measure]
+    parts = [tr(N_("For each of the {n} cells of {fields}: {measure}, over all organisations' registrations "
+                   "together.")).format(n=len(cells), fields=" × ".join(_describe_field(g, tr) for g in q.group_by),
+                                        measure=measure)]
     if q.where:
-        filters = "; ".join(f"{name} is {' or '.join(v)}" for name, v in q.where)
-        parts.append(f"Only registrations where {filters} are counted (a record passes a filter when one "
-                     "of its values is allowed).")
-    counted = "records" if q.measure == "count" else f"records with a known {q.of}"
+        filters = "; ".join(tr(N_("{name} is {values}")).format(name=name, values=tr(N_(" or ")).join(v))
+                            for name, v in q.where)
+        parts.append(tr(N_("Only registrations where {filters} are counted (a record passes a filter when one "
+                           "of its values is allowed).")).format(filters=filters))
+    counted = tr(N_("records")) if q.measure == "count" else tr(N_("records with a known {of}")).format(of=q.of)
     if threshold:
-        parts.append(f"Small-cell rule (decided inside MPC): a cell with 1 to {threshold - 1} {counted} is "
-                     "never opened; it is named as suppressed, which itself tells everyone that the cell has "
-                     f"between 1 and {threshold - 1} {counted}. Cells with 0 {counted} are not suppressed.")
+        parts.append(tr(N_("Small-cell rule (decided inside MPC): a cell with 1 to {top} {counted} is never "
+                           "opened; it is named as suppressed, which itself tells everyone that the cell has "
+                           "between 1 and {top} {counted}. Cells with 0 {counted} are not suppressed."))
+                     .format(top=threshold - 1, counted=counted))
     else:
-        parts.append("No small-cell threshold: every cell is opened, however small (a count of 1 can point "
-                     "at one person).")
+        parts.append(tr(N_("No small-cell threshold: every cell is opened, however small (a count of 1 can "
+                           "point at one person).")))
     if q.measure == "mean":
-        parts.append(f"For a mean, the cell's sum of {q.of} and its number of {counted} are both opened and "
-                     "divided afterwards; a cell without records has no mean and is listed as empty.")
+        parts.append(tr(N_("For a mean, the cell's sum of {of} and its number of {counted} are both opened and "
+                           "divided afterwards; a cell without records has no mean and is listed as empty."))
+                     .format(of=q.of, counted=counted))
     elif q.measure == "sum":
-        parts.append(f"For a sum, only the sum is opened (the number of {counted} stays hidden, but the "
-                     "suppression flag says whether it is below the threshold).")
-    parts.append("No organisation's own figures are revealed: they stay secret-shared (semi-honest parties, "
-                 "honest majority: no coalition of at most t parties learns more). The cells' values can "
-                 "still be combined with other answers (differencing).")
+        parts.append(tr(N_("For a sum, only the sum is opened (the number of {counted} stays hidden, but the "
+                           "suppression flag says whether it is below the threshold).")).format(counted=counted))
+    parts.append(tr(N_("No organisation's own figures are revealed: they stay secret-shared (semi-honest "
+                       "parties, honest majority: no coalition of at most t parties learns more). The cells' "
+                       "values can still be combined with other answers (differencing).")))
     return " ".join(parts)
 
 
