@@ -48,7 +48,8 @@ PARTIES = (3, 4, 5, 6, 7)
 CALIBRATE_N = (200, 2000)
 VALIDATE_N = (1000,)
 RELAY = {"latency_ms": 20.0, "bandwidth_mbps": 100.0}
-TERMS = ["1", "m", "N*m"]
+TERMS = ["1", "m", "N*m"]  # aggregates: one model over all party counts
+PER_PARTIES = ("capture-patterns",)  # one model (terms 1, N) per number of parties
 CORES = os.cpu_count() or 1
 
 
@@ -90,13 +91,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="1 pass, parties 3 and 6; nothing is saved")
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--no-fit", action="store_true", help="validate the packaged calibration only")
+    parser.add_argument("--computations", default=",".join(COMPUTATIONS),
+                        help="measure (and refit) only these; the others keep their models and earlier rows")
+    parser.add_argument("--from-results", action="store_true",
+                        help="measure nothing: refit and validate from the runs in the results file")
     args = parser.parse_args(argv)
+    computations = tuple(args.computations.split(","))
     passes = 1 if args.quick else args.passes
     parties = (3, 6) if args.quick else PARTIES
     sizes = [(n, "calibrate") for n in CALIBRATE_N] + [(n, "validate") for n in VALIDATE_N]
-    grid = [(c, m, n, role, link) for c in COMPUTATIONS for m in parties for n, role in sizes
+    grid = [(c, m, n, role, link) for c in computations for m in parties for n, role in sizes
             for link in ("direct", "relay")]
     times: dict[tuple, list[float]] = {g: [] for g in grid}
+    if args.from_results:
+        saved = json.loads(RESULTS.read_text())
+        passes = saved["passes"]
+        for r in saved["rows"]:
+            g = (r["computation"], r["parties"], r["records"], r["role"], r["link"])
+            if g in times:
+                times[g] = r["runs_s"]
+        grid = []
     with tempfile.TemporaryDirectory(prefix="bench-command-") as tmp:
         folder = Path(tmp)
         files = {}
@@ -105,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             files[m] = scenario_file(folder, orgs)
             for n, _ in sizes:
                 write_lists(folder / f"data-{m}-{n}", orgs, n, seed=m * 100_000 + n)
-        timed(files[parties[0]], folder / f"data-{parties[0]}-{CALIBRATE_N[0]}", "counts-by-form", "direct")  # warm
+        if grid:  # warm the page cache once, untimed
+            timed(files[parties[0]], folder / f"data-{parties[0]}-{CALIBRATE_N[0]}", "counts-by-form", "direct")
         for k in range(passes):
             for g in grid:
                 c, m, n, _role, link = g
@@ -115,16 +130,20 @@ def main(argv: list[str] | None = None) -> int:
     med = {g: statistics.median(v) for g, v in times.items()}
     cal = load_calibration()
     if not args.no_fit:
-        models: dict[str, dict] = {"direct": {}, "relay": {}}
+        models: dict[str, dict] = {link: dict((cal.get("command") or {}).get(link, {})) for link in ("direct", "relay")}
         for link in ("direct", "relay"):
-            for c in COMPUTATIONS:
+            for c in computations:
                 rows = []
                 for (cc, m, n, role, ll), wall in med.items():
                     if cc == c and ll == link and role == "calibrate":
-                        proto = protocol_without_startup(c, n, m, network(link), calibration=cal)
-                        rows.append((n, m, wall - proto))
-                models[link][c] = {"terms": _lstsq(rows, TERMS, f"command overhead {c} {link}"),
-                                   "fitted_from": len(rows)}
+                        rows.append((n, m, wall - protocol_without_startup(c, n, m, network(link), calibration=cal)))
+                if c in PER_PARTIES:  # the simulated overlap protocol misses how the cost steps with t: per m
+                    models[link][c] = {"by_parties": {
+                        str(m): {"terms": _lstsq([r for r in rows if r[1] == m], ["1", "N"], f"{c} {link} m={m}")}
+                        for m in sorted({r[1] for r in rows})}, "fitted_from": len(rows)}
+                else:
+                    models[link][c] = {"terms": _lstsq(rows, TERMS, f"command overhead {c} {link}"),
+                                       "fitted_from": len(rows)}
         cal["command"] = {
             **models,
             "measured_on": f"fitted {date.today().isoformat()} by benchmarks/bench_command_forecast.py: the wall "
@@ -141,6 +160,13 @@ def main(argv: list[str] | None = None) -> int:
         rows.append({"computation": c, "parties": m, "records": n, "role": role, "link": link,
                      "measured_median_s": round(wall, 3), "runs_s": [round(x, 3) for x in times[(c, m, n, role, link)]],
                      "predicted_s": round(predicted, 3), "error_pct": round(100 * (predicted - wall) / wall, 1)})
+    if RESULTS.is_file() and set(computations) != set(COMPUTATIONS):  # keep the rows of the others
+        earlier = [r for r in json.loads(RESULTS.read_text())["rows"] if r["computation"] not in computations]
+        for r in earlier:
+            f = forecast(r["computation"], r["records"], r["parties"], network(r["link"]), calibration=cal)
+            r["predicted_s"] = round(f.predicted_seconds, 3)
+            r["error_pct"] = round(100 * (r["predicted_s"] - r["measured_median_s"]) / r["measured_median_s"], 1)
+        rows = sorted(rows + earlier, key=lambda r: (r["computation"], r["parties"], r["records"], r["link"]))
     held = [r for r in rows if r["role"] == "validate"]
     worst = max(abs(r["error_pct"]) for r in held)
     print("\n| computation | link | m | N | measured (s) | predicted (s) | error |\n|---|---|---:|---:|---:|---:|---:|")
