@@ -439,3 +439,19 @@ def test_timeline_package_is_pure():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_protocol_forecast_names_the_commands_wait_on_one_machine(capsys):
+    """On loopback (every party on this machine) the JSON adds what `mpc-sandbox run` takes and says so;
+    for parties on machines of their own there is no such command to forecast."""
+    from sandbox.cli import main as cli_main
+
+    base = ["timeline", "protocol", "--computation", "capture-patterns", "--records", "1000", "--parties", "6",
+            "--json"]
+    assert cli_main([*base, "--network", "loopback"]) == 0
+    here = json.loads(capsys.readouterr().out)
+    assert "mpc-sandbox run" in here["predicts"] and here["command_seconds"] > here["command_overhead_seconds"] > 0
+    assert cli_main([*base, "--network", "nl-organisations"]) == 0
+    apart = json.loads(capsys.readouterr().out)
+    assert apart["command_seconds"] is None and "machine of its own" in apart["predicts"]
+    assert apart["predicted_seconds"] > 0

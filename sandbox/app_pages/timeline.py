@@ -108,7 +108,8 @@ def _protocol_section() -> None:
 
     f = forecast(computation, records, parties, network)
     m1, m2, m3 = st.columns(3)
-    m1.metric(_("Expected duration"), f"{dec(f.predicted_seconds, 1)} s")
+    wait = f.command_seconds if f.command_seconds is not None else f.predicted_seconds  # what the user waits for
+    m1.metric(_("Expected duration"), f"{dec(wait, 1)} s")
     m2.metric(_("Rounds (messages per peer)"), num(f.rounds))
     m3.metric(_("Data sent per party"), f"{dec(f.bytes_per_party / 1e6, 2)} MB")
     predicts = _predicts_text(f, parties, network)

@@ -57,12 +57,14 @@ def _protocol(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2))
     else:
         parts = ", ".join(f"{k} {v:.2f} s" for k, v in f.breakdown.items())
+        wait = f.command_seconds if f.command_seconds is not None else f.predicted_seconds
         print(
             f"{f.computation}: {f.records:,} records x {f.parties} parties on {net.name}: "
-            f"about {f.predicted_seconds:.2f} s: {f.predicts}"
+            f"about {wait:.2f} s: {f.predicts}"
         )
         if f.command_seconds is not None:
-            print(f"  start-up, files and check {f.command_overhead_seconds:.2f} s; protocol: {parts}")
+            print(f"  start-up, files and check {f.command_overhead_seconds:.2f} s; the protocol run "
+                  f"{f.predicted_seconds:.2f} s ({parts})")
         else:
             print(f"  {parts}")
         print(f"  {f.rounds} rounds, {f.bytes_per_party / 1e6:.2f} MB sent per party")

@@ -67,7 +67,8 @@ class Forecast:
     messages: int = 0
     notes: list[str] = field(default_factory=list)
     # When all parties share this host (loopback, or a network emulated with the relay): the wall time of
-    # the user's command, `mpc-sandbox run` (see `command_forecast`); None for parties on machines of their own.
+    # the user's command, `mpc-sandbox run` (see `command_forecast`): what the user waits for. None for parties
+    # on machines of their own. (predicted_seconds stays the protocol run, so that the breakdown sums to it.)
     command_seconds: float | None = None
     command_overhead_seconds: float | None = None  # of which: start-up, reading the files, the check
     predicts: str = "the protocol run of every party (start-up of one party with a core of its own included)"
@@ -227,9 +228,8 @@ def forecast(
         notes.append("provisional calibration: hand-derived from micro-benchmarks, not yet refitted")
     command = command_forecast(computation, int(records), int(parties), network, seed=seed, calibration=cal)
     if command is not None:
-        notes.append("predicted_seconds is the wall time of `mpc-sandbox run` on this machine "
-                     f"({command['link']}); protocol alone {command['protocol_seconds']:.2f} s")
-        total = command["seconds"]
+        notes.append(f"command_seconds is the wall time of `mpc-sandbox run` on this machine ({command['link']}); "
+                     "predicted_seconds the protocol run with per-party start-up, as before")
     return Forecast(
         computation=computation,
         records=int(records),
@@ -249,6 +249,7 @@ def forecast(
 
 
 def _predicts(command: dict[str, Any] | None, parties: int, network: NetworkProfile) -> str:
+    """What the forecast's headline figure (command_seconds if there is one, else predicted_seconds) is."""
     if command is not None:
         how = "" if command["link"] == "direct" else " through the delaying relay"
         return f"the wall time of `mpc-sandbox run` with {parties} parties on this machine{how}"
