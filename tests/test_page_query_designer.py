@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from sandbox.mpc.query import reveals_text
 from sandbox.workshop.room import RoomError, RoomStore
 from synthetic import vocab
+from tests.app_pages import open_page
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "sandbox" / "app.py")
@@ -31,14 +32,7 @@ def _isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("MPC_SANDBOX_ROOMS", str(tmp_path / "rooms.sqlite3"))
 
 
-def _page(name: str, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page(str(PAGES / name)).run()
-    assert not at.exception
-    return at
+_page = open_page
 
 
 def _designer(at: AppTest, prefix: str, *, group_by, where=None, measure="count", min_cell=None) -> None:

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sandbox.workshop.room import RoomStore
+from tests.app_pages import open_page
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "sandbox" / "app.py")
@@ -20,14 +21,7 @@ def _isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("MPC_SANDBOX_ROOMS", str(tmp_path / "rooms.sqlite3"))
 
 
-def _page(name: str, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page(str(PAGES / name)).run()
-    assert not at.exception
-    return at
+_page = open_page
 
 
 def _join(code: str, org: str) -> AppTest:
