@@ -20,3 +20,14 @@ def open_page(name: str, **state) -> AppTest:
     at.switch_page(str(PAGES / name)).run()
     assert not at.exception
     return at
+
+
+def join_room(code: str, org: str) -> AppTest:
+    """The Room page, joined as a participant for organisation `org` with the room code `code`."""
+    at = open_page("room.py")
+    at.radio(key="room_view").set_value("a participant (one organisation)").run()
+    at.text_input(key="room_join_code").set_value(code).run()
+    at.selectbox(key="room_join_org").set_value(org).run()
+    at.button(key="room_join").click().run()
+    assert not at.exception
+    return at

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from sandbox.mpc.query import reveals_text
 from sandbox.workshop.room import RoomError, RoomStore
 from synthetic import vocab
-from tests.app_pages import open_page
+from tests.app_pages import join_room, open_page
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "sandbox" / "app.py")
@@ -148,14 +148,7 @@ def test_designer_runs_real_mpc_and_refuses_a_differencing_query(tmp_path):
 # ------------------------------------------------------------------------------------ the Room
 
 
-def _join(code: str, org: str) -> AppTest:
-    at = _page("room.py")
-    at.radio(key="room_view").set_value("a participant (one organisation)").run()
-    at.text_input(key="room_join_code").set_value(code).run()
-    at.selectbox(key="room_join_org").set_value(org).run()
-    at.button(key="room_join").click().run()
-    assert not at.exception
-    return at
+_join = join_room
 
 
 def _propose(at: AppTest, **designer) -> None:

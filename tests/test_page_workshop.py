@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sandbox.workshop.room import RoomStore
-from tests.app_pages import open_page
+from tests.app_pages import join_room, open_page
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "sandbox" / "app.py")
@@ -24,14 +24,7 @@ def _isolated(tmp_path, monkeypatch):
 _page = open_page
 
 
-def _join(code: str, org: str) -> AppTest:
-    at = _page("room.py")
-    at.radio(key="room_view").set_value("a participant (one organisation)").run()
-    at.text_input(key="room_join_code").set_value(code).run()
-    at.selectbox(key="room_join_org").set_value(org).run()
-    at.button(key="room_join").click().run()
-    assert not at.exception
-    return at
+_join = join_room
 
 
 def _notes_shown(at: AppTest) -> bool:
