@@ -46,7 +46,10 @@ class ForkedProcess:
 
     @property
     def returncode(self) -> int | None:
-        return self.server._exits.get(self.pid)
+        code = self.server._exits.get(self.pid)
+        if code is None and self.server._dead:  # its children die with the server (PR_SET_PDEATHSIG: SIGKILL)
+            return -9
+        return code
 
     def poll(self) -> int | None:
         return self.returncode
@@ -58,14 +61,12 @@ class ForkedProcess:
     def wait(self, timeout: float | None = None) -> int:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self.server._changed:
-            while self.pid not in self.server._exits:
-                if self.server._dead:
-                    raise ForkServerError("the fork server ended before reporting this process's exit")
+            while self.returncode is None:
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     raise subprocess.TimeoutExpired(f"forked process {self.pid}", timeout)
                 self.server._changed.wait(left)
-            return self.server._exits[self.pid]
+            return self.returncode
 
 
 class ForkServer:

@@ -316,8 +316,7 @@ def run_mpc(
 
     Parties are forked from a warm fork server (`sandbox.mpc.forkserver`: imports paid once, not once per
     party); `keep_warm=True` starts the next run's server right away (default: what the app set with
-    `forkserver.keep_warm()`). MPC_SANDBOX_FORK=0 execs
-    one interpreter per party instead.
+    `forkserver.keep_warm()`). MPC_SANDBOX_FORK=0 execs one interpreter per party instead.
 
     `wire_log=True` (needs `out_dir`) also writes every payload each party sent and received, byte for
     byte, to `wire-<i>-<org>.bin` in out_dir (`sandbox.mpc.transcript.read_wire` reads it).
