@@ -20,7 +20,7 @@ from synthetic import vocab
 if TYPE_CHECKING:  # pandas and NumPy load where records are prepared, not when a command starts
     import pandas as pd
 
-__all__ = ["CATALOGUE", "Computation", "ComputationError", "get", "names"]
+__all__ = ["CATALOGUE", "Computation", "ComputationError", "for_run", "get", "names"]
 
 SEP = vocab.MULTI_VALUE_SEPARATOR
 
@@ -162,7 +162,7 @@ def input_cells(name: str, label: str, n: int, params: dict[str, Any]) -> list[s
     the ledger show each value under its own name.
     """
     if name == "designed-query":
-        cells = _compiled(params).input_cells(label)
+        cells = _compiled(params).input_cells(label, n)
         if len(cells) == n:
             return cells
     if label == "difference":
@@ -196,6 +196,21 @@ def input_cells(name: str, label: str, n: int, params: dict[str, Any]) -> list[s
         width = len(vocab.MEANS_OF_CONTROL)
         return [f"record {k // width + 1}: {vocab.MEANS_OF_CONTROL[k % width]}" for k in range(n)]
     return [f"{label} {k}" for k in range(n)]
+
+
+def for_run(name: str, params: dict[str, Any] | None) -> Computation:
+    """The computation that actually runs `name` with `params` (the runner and every party ask this).
+
+    Always `get(name)`, except a designed query counting distinct persons: that one links records and
+    runs as `overlap_catalogue.DESIGNED_DISTINCT` (protocol designed_distinct, 64-bit keys), still
+    named "designed-query".
+    """
+    comp = get(name)
+    if name == "designed-query" and _compiled(params or {}).query.measure == "distinct":
+        from sandbox.mpc.overlap_catalogue import DESIGNED_DISTINCT
+
+        return DESIGNED_DISTINCT
+    return comp
 
 
 def get(name: str) -> Computation:

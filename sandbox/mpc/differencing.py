@@ -13,6 +13,11 @@ cell). The bits are still information, and stated as such in `REFUSAL_TELLS`.
 What is not compared (said in docs/workshop.md): queries with a different group-by or measure (their cells
 cannot be subtracted directly, but sums over cells sometimes can), and queries run over a different set of
 organisations.
+
+Distinct persons (measure {"distinct": "person"}) are NOT checked: the check counts registrations, and the
+difference of two distinct-person answers is about persons, not records. Rather than treat it as a record
+count, a distinct-person query that would need a check (an earlier distinct-person query with the same
+group-by but other filters) is refused before anything runs, with `QueryError(DISTINCT_DIFFERENCING)`.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sandbox.mpc.query import needs_differencing_check, parse_query
+from sandbox.mpc.query import DISTINCT_DIFFERENCING, QueryError, needs_differencing_check, parse_query
 
 __all__ = ["REFUSAL_TELLS", "Check", "DesignedRun", "checks_needed", "run_designed_query"]
 
@@ -83,7 +88,10 @@ def run_designed_query(
     threshold = q.min_cell if q.min_cell is not None else int(min_cell)
     new = {**q.to_json(), "min_cell": threshold}
     outcome = DesignedRun(query=new)
-    for label, old in checks_needed(new, earlier):
+    needed = checks_needed(new, earlier)
+    if needed and q.measure == "distinct":
+        raise QueryError(f"compared with {needed[0][0]}: {DISTINCT_DIFFERENCING}")
+    for label, old in needed:
         result = run(scenario, data_dir, "query-approval", orgs=orgs,
                      params={"query": new, "differs_from_query": old, "min_cell": threshold}, **run_kwargs)
         check = Check(label, old, bool(result.revealed["approved"]), result.match, result.seconds)

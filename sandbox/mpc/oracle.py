@@ -27,7 +27,10 @@ Semantics (what the parties compute):
   is not the excluded code (whole field; no nationality column: nothing is excluded). Noise parameters are
   ignored: the oracle gives the exact counts (the runner accounts for the parties' noise itself).
 * designed-query (params["query"], checked by the runner): see the section below; written from the
-  query format in README.md, not from `sandbox.mpc.query`.
+  query format in README.md, not from `sandbox.mpc.query`. Distinct persons ({"distinct": "person"}):
+  the (record, cell) pairs of the records passing the filters, joined to the records' person_key and
+  counted once per (person_key, cell); also "join_opened": records per organisation and persons per
+  number of lists, over all records.
 * Linkage computations: a person is a distinct `person_key`; its lists are the organisations whose files
   hold that key (bit j of the capture pattern = j-th organisation of the run).
 * capture-patterns-by (params["covariates"]: sex, minor, dutch, form; default sex, minor): a record's
@@ -408,7 +411,11 @@ def _designed_hits(pooled: pd.DataFrame, query: dict[str, Any]) -> tuple[pd.Data
     for name, allowed in where.items():
         long = _field_long(pooled, name)
         kept = kept[kept[_REC].isin(long.loc[long["value"].isin(allowed), _REC])]
-    if kind != "count":
+    if kind == "distinct":
+        if of != "person":
+            raise OracleError(f"designed-query: cannot count distinct {of!r}")
+        kept = kept.assign(__age=0)
+    elif kind != "count":
         if of != "age":
             raise OracleError(f"designed-query: cannot take the {kind} of {of!r}")
         text = kept["age"].str.strip() if "age" in kept.columns else pd.Series("", index=kept.index)
@@ -444,6 +451,8 @@ def _designed_query(pooled: pd.DataFrame, params: dict[str, Any]) -> dict[str, A
     kind = measure if isinstance(measure, str) else next(iter(measure))
     min_cell = _min_cell(params)
     _, hits, names = _designed_hits(pooled, query)
+    if kind == "distinct":  # one row per (person, cell): a person with several matching records counts once
+        hits = hits.merge(pooled[[_REC, "person_key"]], on=_REC).drop_duplicates(["person_key", "cell"])
     table = hits.groupby("cell")["__age"].agg(["size", "sum"]).reindex(names, fill_value=0)
 
     revealed: dict[str, Any] = {}
@@ -452,7 +461,7 @@ def _designed_query(pooled: pd.DataFrame, params: dict[str, Any]) -> dict[str, A
         n, total = int(row["size"]), int(row["sum"])
         if _small(n, min_cell):
             suppressed.append(cell)
-        elif kind == "count":
+        elif kind in ("count", "distinct"):
             revealed[cell] = n
         elif kind == "sum":
             revealed[cell] = total
@@ -460,7 +469,22 @@ def _designed_query(pooled: pd.DataFrame, params: dict[str, Any]) -> dict[str, A
             empty.append(cell)
         else:
             revealed[cell] = total / n
-    return {"revealed": revealed, "suppressed": suppressed, "empty": empty}
+    out = {"revealed": revealed, "suppressed": suppressed, "empty": empty}
+    if kind == "distinct":
+        out["join_opened"] = _join_opened(pooled, _orgs_of(params, pooled))
+    return out
+
+
+def _orgs_of(params: dict[str, Any], pooled: pd.DataFrame) -> list[str]:
+    return list(params["orgs"]) if params.get("orgs") else list(dict.fromkeys(pooled[_ORG]))
+
+
+def _join_opened(pooled: pd.DataFrame, orgs: list[str]) -> dict[str, Any]:
+    """What linking ALL records opens by design: records per organisation, persons per number of lists."""
+    sizes = pooled[_ORG].value_counts()
+    lists = pooled.groupby("person_key")[_ORG].nunique().value_counts().sort_index()
+    return {"list_sizes": {org: int(sizes.get(org, 0)) for org in orgs},
+            "persons_per_number_of_lists": {str(int(s)): int(n) for s, n in lists.items()}}
 
 
 # ----------------------------------------------------------------------------------------- public API
@@ -485,6 +509,12 @@ def _evaluate(frames: dict[str, pd.DataFrame], computation: str,
     if computation == "age-statistics":
         return _age_statistics(pooled, params), None
     if computation == "designed-query":
+        measure = (params.get("query") or {}).get("measure", "count")
+        if isinstance(measure, dict) and "distinct" in measure:
+            lacking = [o for o in orgs if "person_key" not in frames[o].columns]
+            if lacking:
+                raise OracleError(f"designed-query counts distinct persons on person_key, but the records of "
+                                  f"{', '.join(lacking)} have no person_key column")
         own = {}
         for org in orgs:  # each organisation's own records per cell (for sum and mean: those with an age)
             _, hits, names = _designed_hits(pooled[pooled[_ORG] == org], params.get("query") or {})

@@ -19,7 +19,7 @@ from synthetic import vocab
 if TYPE_CHECKING:  # pandas and NumPy load where records are prepared, not when a command starts
     import pandas as pd
 
-__all__ = ["CAPTURE_PATTERNS", "CAPTURE_PATTERNS_BY", "COVARIATES", "MAX_BY_CELLS", "MISSING", "MO_COOCCURRENCE",
+__all__ = ["CAPTURE_PATTERNS", "CAPTURE_PATTERNS_BY", "COVARIATES", "DESIGNED_DISTINCT", "MAX_BY_CELLS", "MISSING", "MO_COOCCURRENCE",
            "by_cells", "capture_pattern_cells", "covariate_levels", "covariates_of", "mo_cells", "register"]
 
 SEP = vocab.MULTI_VALUE_SEPARATOR
@@ -253,6 +253,46 @@ CAPTURE_PATTERNS_BY = Computation(
     protocol="capture_patterns_by",
     cells=by_cells,
     local_inputs=_by_inputs,
+    needs_columns=("person_key",),
+    input_bits=KEY_BITS,
+)
+
+
+# ------------------------------------------------------- designed query: distinct persons (issue 19)
+# Not in the catalogue: a designed query whose measure is {"distinct": "person"} runs as this computation
+# (`computations.for_run`); the run, its result and its check are still called "designed-query".
+
+
+def _distinct_inputs(df: pd.DataFrame, params: dict[str, Any]) -> dict[str, list[int]]:
+    from sandbox.mpc.computations import _compiled
+
+    compiled = _compiled(params)
+    return {"keys": _keys(df), **compiled.local_inputs(df)}
+
+
+def _distinct_cells(params: dict[str, Any]) -> list[str]:
+    from sandbox.mpc.computations import _compiled
+
+    return _compiled(params).cells
+
+
+DESIGNED_DISTINCT = Computation(
+    name="designed-query",
+    needs_params=True,
+    title=N_("A designed query: distinct persons per cell of up to two fields, with filters"),
+    summary=N_("The number of distinct persons (linked on person_key) per cell of one or two fields, among "
+             "the persons with a registration passing the filters, over all organisations together."),
+    reveals=N_(
+        "Per cell: the number of distinct persons with at least one registration that passes the filters and "
+        "has the cell's value(s) (both values from the same registration), for every cell with 0 or at least "
+        "the small-cell threshold of persons; the other cells are named as withheld. Also visible to every "
+        "organisation: how many records each organisation has, and how many persons are on exactly one, "
+        "two, ... lists (over all records, filtered or not). Nobody learns which persons are in a cell, "
+        "which records passed the filters, or which organisation's record put a person in a cell."
+    ) + _JOIN_REVEALS,
+    protocol="designed_distinct",
+    cells=_distinct_cells,
+    local_inputs=_distinct_inputs,
     needs_columns=("person_key",),
     input_bits=KEY_BITS,
 )

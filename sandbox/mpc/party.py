@@ -275,7 +275,7 @@ def main() -> None:
     from sandbox.mpc.transcript import Recorder
 
     try:
-        comp = computations.get(plan["computation"])
+        comp = computations.for_run(plan["computation"], plan["params"])
         if plan.get("mapping"):  # deployment: an organisation's own export format, mapped before validation
             from sandbox.deploy.mapping import read_mapped_records
 

@@ -4,7 +4,7 @@ A query, as JSON (the file of ``mpc-sandbox run --query FILE.json``)::
 
     {"group_by": ["form", "sex"],            # one or two fields (below)
      "where": {"region": ["amsterdam"]},     # optional: {field: [allowed values]}
-     "measure": "count",                     # or {"sum": "age"} or {"mean": "age"}
+     "measure": "count",                     # or {"sum": "age"}, {"mean": "age"}, {"distinct": "person"}
      "min_cell": 5}                          # optional: the small-cell threshold
 
 Fields (`FIELDS`), all from the record schema (`synthetic/schema.py`) and its code lists (`synthetic/vocab.py`):
@@ -20,10 +20,18 @@ Semantics:
   field's values outer), in the code lists' order; a group-by field that is also filtered has only its
   allowed values as cells;
 * measures: ``count`` = records per cell; ``{"sum": "age"}`` / ``{"mean": "age"}`` = sum / mean of the
-  age of the records in the cell that have an age;
-* small cells: a cell is opened only when its record count (for sum and mean: records with an age) is 0
-  or at least min_cell, decided inside MPC; otherwise it is absent from ``revealed`` and named in
-  ``suppressed``. A mean over 0 records does not exist: such cells are named in ``empty`` (and absent from
+  age of the records in the cell that have an age; ``{"distinct": "person"}`` = distinct persons per cell
+  (below);
+* distinct persons: records are linked across organisations on ``person_key`` (as capture-patterns does;
+  a key occurs at most once per organisation's list). A person counts ONCE in a cell when at least one of
+  their records -- at any organisation -- passes every filter and has that cell's value; for a two-field
+  group-by both values must come from that SAME record (a person whose police record says "sexual" and
+  whose other record says "M" is not in "sexual × M" unless one record has both). A person can count in
+  several cells (one record with two forms, or two records with different values). Computed by the
+  linked protocol `sandbox/mpc/protocols/designed_distinct.py` (secure join, OR per person, sum per cell);
+* small cells: a cell is opened only when its record count (for sum and mean: records with an age; for
+  distinct: persons) is 0 or at least min_cell, decided inside MPC; otherwise it is absent from
+  ``revealed`` and named in ``suppressed``. A mean over 0 records does not exist: such cells are named in ``empty`` (and absent from
   ``revealed``). The mean is computed after opening the cell's sum and count (both are revealed).
 
 `compile_query` raises `QueryError` (naming the field or value, and listing what is allowed) before
@@ -41,17 +49,19 @@ from synthetic import vocab
 if TYPE_CHECKING:  # pandas and NumPy load where records are prepared, not when a command starts
     import pandas as pd
 
-__all__ = ["FIELDS", "MAX_CELLS", "MAX_GROUP_BY", "NUMERIC_FIELDS", "CompiledQuery", "Field", "Query",
-           "QueryError", "compile_query", "difference_cells", "difference_inputs", "needs_differencing_check",
-           "parse_query", "reveals_text"]
+__all__ = ["DISTINCT_DIFFERENCING", "FIELDS", "LINKAGE_COLUMN", "MAX_CELLS", "MAX_GROUP_BY", "NUMERIC_FIELDS",
+           "CompiledQuery", "Field", "Query", "QueryError", "check_linkage", "compile_query", "difference_cells",
+           "difference_inputs", "needs_differencing_check", "parse_query", "reveals_text"]
 
 MAX_GROUP_BY = 2
 MAX_CELLS = 200
 MINOR_BELOW = 18
 NUMERIC_FIELDS = ("age",)
-MEASURES = ("count", "sum", "mean")
+MEASURES = ("count", "sum", "mean", "distinct")
 KEYS = ("group_by", "where", "measure", "min_cell")
-MEASURE_FORMS = '"count", {"sum": "age"}, {"mean": "age"}'
+MEASURE_FORMS = '"count", {"sum": "age"}, {"mean": "age"}, {"distinct": "person"}'
+DISTINCT_OF = ("person",)  # what {"distinct": ...} can count: persons, linked on LINKAGE_COLUMN
+LINKAGE_COLUMN = "person_key"
 SEP = vocab.MULTI_VALUE_SEPARATOR
 
 
@@ -102,8 +112,8 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
 class Query:
     group_by: tuple[str, ...]
     where: tuple[tuple[str, tuple[str, ...]], ...]  # (field, allowed values) in the order given
-    measure: str  # count | sum | mean
-    of: str | None  # the numeric field of sum / mean
+    measure: str  # count | sum | mean | distinct
+    of: str | None  # the numeric field of sum / mean; "person" for distinct
     min_cell: int | None
 
     def to_json(self) -> dict[str, Any]:
@@ -171,12 +181,12 @@ def parse_query(obj: Any) -> Query:
     elif isinstance(measure_obj, dict) and len(measure_obj) == 1:
         ((measure, of),) = measure_obj.items()
         if measure == "distinct":
-            raise QueryError("measure distinct (count of distinct persons) is not supported yet: it needs the "
-                             "record linkage of capture-patterns; use \"count\" (registrations), or the "
-                             "capture-patterns computation for persons")
-        if measure not in ("sum", "mean"):
+            if of not in DISTINCT_OF:
+                raise QueryError(f"measure distinct: only {', '.join(map(repr, DISTINCT_OF))} can be counted "
+                                 f"distinct (persons, linked on {LINKAGE_COLUMN}), not {of!r}")
+        elif measure not in ("sum", "mean"):
             raise QueryError(f"unknown measure {measure!r}; known: {MEASURE_FORMS}")
-        if of not in NUMERIC_FIELDS:
+        elif of not in NUMERIC_FIELDS:
             if isinstance(of, str) and of in FIELDS:
                 raise QueryError(f"measure {measure}: {of!r} is not numeric "
                                  f"(numeric fields: {', '.join(NUMERIC_FIELDS)})")
@@ -238,18 +248,39 @@ class CompiledQuery:
     @property
     def labels(self) -> tuple[str, ...]:
         """The names of the input vectors every party secret-shares."""
-        return ("counts",) if self.query.measure == "count" else ("counts", "age_sums")
+        return {"count": ("counts",), "distinct": ("keys", "cell_bits")}.get(self.query.measure,
+                                                                             ("counts", "age_sums"))
 
-    def input_cells(self, label: str) -> list[str]:
+    def input_cells(self, label: str, n: int | None = None) -> list[str]:
+        """The names of the values of input vector `label` (`n`: its length; for the per-record vectors of
+        distinct, which have one value per record (keys) or per record and cell (cell_bits))."""
+        if label == "keys":
+            return [f"record {k + 1}: {LINKAGE_COLUMN}" for k in range(n or 0)]
+        if label == "cell_bits":
+            width = len(self.cells)
+            return [f"record {k // width + 1}: {self.cells[k % width]}" for k in range(n or 0)]
         if label == "counts" and self.query.measure != "count":
             return [f"records with age: {c}" for c in self.cells]
         if label == "age_sums":
             return [f"sum of ages: {c}" for c in self.cells]
         return list(self.cells)
 
+    def cell_bits(self, df: pd.DataFrame) -> list[list[int]]:
+        """distinct: per record of ONE organisation's own file, one 0/1 indicator per cell (cell order):
+        1 when the record passes every filter and has that cell's value(s), itself (both values of a
+        two-field cell from this record)."""
+        _, member = _selection(self.query, df)
+        return [[1 if c in cells else 0 for c in self.cells] for cells in member]
+
     def local_inputs(self, df: pd.DataFrame) -> dict[str, list[int]]:
-        """What ONE organisation prepares from its own records: its vector(s) per cell, in cell order."""
+        """What ONE organisation prepares from its own records: its vector(s) per cell, in cell order.
+
+        (distinct: `cell_bits` per record; the linkage keys are added by the linked computation,
+        `sandbox.mpc.overlap_catalogue.DESIGNED_DISTINCT`, which checks them.)
+        """
         q = self.query
+        if q.measure == "distinct":
+            return {"cell_bits": [b for row in self.cell_bits(df) for b in row]}
         index = {c: k for k, c in enumerate(self.cells)}
         keep = [True] * len(df)
         for name, allowed in q.where:
@@ -279,7 +310,7 @@ def _selection(query: Query, df: pd.DataFrame) -> tuple[list[bool], list[set[str
     keep = [True] * len(df)
     for name, allowed in query.where:
         keep = [k and bool(vals & set(allowed)) for k, vals in zip(keep, record_values(df, name), strict=True)]
-    if query.measure != "count":
+    if query.measure in ("sum", "mean"):
         keep = [k and a is not None for k, a in zip(keep, _ages(df), strict=True)]
     groups = [record_values(df, g) for g in query.group_by]
     member = []
@@ -316,6 +347,8 @@ def difference_inputs(new: Any, earlier: Any, df: pd.DataFrame) -> dict[str, lis
     records: ``difference`` = its records that contribute to exactly one of the two queries, and
     ``cell_differences`` = per cell (`difference_cells`), its records counted in that cell by exactly one."""
     a, b = parse_query(new), parse_query(earlier)
+    if "distinct" in (a.measure, b.measure):
+        raise QueryError(DISTINCT_DIFFERENCING)
     keep_a, cells_a = _selection(a, df)
     keep_b, cells_b = _selection(b, df)
     names = difference_cells(a, b)
@@ -326,6 +359,24 @@ def difference_inputs(new: Any, earlier: Any, df: pd.DataFrame) -> dict[str, lis
             per_cell[index[c]] += 1
     total = sum(1 for x, y in zip(keep_a, keep_b, strict=True) if x != y)
     return {"difference": [total], "cell_differences": per_cell}
+
+
+DISTINCT_DIFFERENCING = (
+    "the differencing check compares registrations, not linked persons: a count of distinct persons "
+    "cannot be checked against an earlier distinct-persons query with other filters (not implemented); "
+    "such a query is refused. Keep the earlier query's filters, or ask for registrations (\"count\")")
+
+
+def check_linkage(obj: Any, columns_per_org: dict[str, list[str]]) -> None:
+    """distinct: QueryError naming every organisation whose file has no linkage column (checked on the
+    files' header lines before anything is secret-shared). Other measures need no linkage: no check."""
+    if parse_query(obj).measure != "distinct":
+        return
+    lacking = [org for org, cols in columns_per_org.items() if LINKAGE_COLUMN not in cols]
+    if lacking:
+        raise QueryError(f"measure distinct links records on {LINKAGE_COLUMN}, but the file(s) of "
+                         f"{', '.join(lacking)} have no {LINKAGE_COLUMN} column; count registrations "
+                         "(\"count\") instead, or add the linkage key")
 
 
 def compile_query(obj: Any) -> CompiledQuery:
@@ -365,6 +416,9 @@ def reveals_text(obj: Any, min_cell: int | None = None, *, translate: Callable[[
     threshold = q.min_cell if q.min_cell is not None else min_cell
     cells = _cell_names(q)
     measure = {"count": tr(N_("the number of registrations")),
+               "distinct": tr(N_("the number of distinct persons (records linked across organisations on "
+                                 "person_key; a person counts once in a cell when at least one of their "
+                                 "registrations passes the filters and itself has the cell's value(s))")),
                "sum": tr(N_("the sum of {of} (of the registrations with a known {of})")).format(of=q.of),
                "mean": tr(N_("the mean {of} (of the registrations with a known {of})")).format(of=q.of)}[q.measure]
     parts = [tr(N_("For each of the {n} cells of {fields}: {measure}, over all organisations' registrations "
@@ -375,7 +429,12 @@ def reveals_text(obj: Any, min_cell: int | None = None, *, translate: Callable[[
                             for name, v in q.where)
         parts.append(tr(N_("Only registrations where {filters} are counted (a record passes a filter when one "
                            "of its values is allowed).")).format(filters=filters))
-    counted = tr(N_("records")) if q.measure == "count" else tr(N_("records with a known {of}")).format(of=q.of)
+    if q.measure == "count":
+        counted = tr(N_("records"))
+    elif q.measure == "distinct":
+        counted = tr(N_("persons"))
+    else:
+        counted = tr(N_("records with a known {of}")).format(of=q.of)
     if threshold:
         parts.append(tr(N_("Small-cell rule (decided inside MPC): a cell with 1 to {top} {counted} is never "
                            "opened; it is named as suppressed, which itself tells everyone that the cell has "
@@ -391,6 +450,16 @@ def reveals_text(obj: Any, min_cell: int | None = None, *, translate: Callable[[
     elif q.measure == "sum":
         parts.append(tr(N_("For a sum, only the sum is opened (the number of {counted} stays hidden, but the "
                            "suppression flag says whether it is below the threshold).")).format(counted=counted))
+    elif q.measure == "distinct":
+        parts.append(tr(N_("Linking the records (the secure join) also shows everyone how many records each "
+                           "organisation has and how many persons are on exactly one, two, ... lists, over ALL "
+                           "records (not only those passing the filters); a withheld cell can sometimes be "
+                           "worked out by subtraction from such totals. Nobody learns which persons, which "
+                           "records or which organisation's record put a person in a cell. Assumptions: "
+                           "semi-honest parties, honest majority, q-DDHI in Ed25519, each person_key at most "
+                           "once per organisation. Distinct-person queries are not compared with earlier "
+                           "ones by the differencing protection: one with other filters than an earlier "
+                           "distinct-person query is refused.")))
     parts.append(tr(N_("No organisation's own figures are revealed: they stay secret-shared (semi-honest "
                        "parties, honest majority: no coalition of at most t parties learns more). The cells' "
                        "values can still be combined with other answers (differencing).")))
@@ -401,6 +470,8 @@ GENERIC_REVEALS = (
     "Depends on the query (generated from it: `sandbox.mpc.query.reveals_text`): for each cell of up to two "
     "group-by fields, the total over all organisations of the measure (count of registrations, or sum or "
     "mean of age: for a mean the sum and the number of records with an age are opened), among the "
-    "registrations passing the filters; and which cells were below the small-cell threshold (those are "
-    "never opened). No organisation's own figures are revealed (semi-honest, honest majority)."
+    "registrations passing the filters; or the number of distinct persons, linked on person_key, with a "
+    "registration passing the filters in the cell: then the secure join also opens the list sizes and how "
+    "many persons are on exactly 1, 2, ... lists); and which cells were below the small-cell threshold "
+    "(those are never opened). No organisation's own figures are revealed (semi-honest, honest majority)."
 )

@@ -69,6 +69,10 @@ class RunResult:
     # designed-query with a mean only: cells without records (no mean exists; absent from revealed)
     empty: list[Any] | None = None
     oracle_empty: list[Any] | None = None
+    # designed-query counting distinct persons only: what the secure join opens to everyone, by design --
+    # {"list_sizes": {org: records}, "persons_per_number_of_lists": {"1": persons on one list, ...}}
+    join_opened: dict[str, Any] | None = None
+    oracle_join_opened: dict[str, Any] | None = None
     # the plaintext check: "match" | "mismatch" | "pending" (run_mpc(check="later"): see finish_check) | "failed"
     # | "off"
     check: str = "off"
@@ -161,8 +165,6 @@ def _covariate_params(computation: str, params: dict[str, Any], csvs: dict[str, 
     the allowed ones, or the covariate whose column no organisation's file has) and store them as a list."""
     if computation != "capture-patterns-by":
         return
-    import csv
-
     from sandbox.mpc.computations import ComputationError
     from sandbox.mpc.overlap_catalogue import COVARIATES, covariates_of, missing_covariate_columns
 
@@ -170,18 +172,38 @@ def _covariate_params(computation: str, params: dict[str, Any], csvs: dict[str, 
         covariates = covariates_of({**params, "orgs": list(csvs)})
     except ComputationError as exc:
         raise MPCError(str(exc)) from None
-    columns = {}
-    for org, path in csvs.items():  # the header line only (the csv module: no pandas in the command)
-        try:
-            with path.open(newline="", encoding="utf-8") as fh:
-                columns[org] = [c.strip() for c in next(csv.reader(fh), [])]
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            raise MPCError(f"{path.name}: not a readable CSV file ({exc})", org=org) from None
+    columns = {org: _header(org, path) for org, path in csvs.items()}
     nobody = missing_covariate_columns(covariates, columns)
     if nobody:
         raise MPCError(f"covariate(s) {', '.join(nobody)}: no organisation of this run has the column "
                        f"{', '.join(COVARIATES[c] for c in nobody)} in its file ({', '.join(csvs)})")
     params["covariates"] = covariates
+
+
+def _header(org: str, path: Path) -> list[str]:
+    """The column names of one organisation's CSV (its header line only: the csv module, no pandas)."""
+    import csv
+
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            return [c.strip() for c in next(csv.reader(fh), [])]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise MPCError(f"{path.name}: not a readable CSV file ({exc})", org=org) from None
+
+
+def _linkage_params(computation: str, params: dict[str, Any], csvs: dict[str, Path]) -> None:
+    """designed-query counting distinct persons: every organisation's file must have the linkage key
+    (MPCError naming the organisations that lack it, before anything starts)."""
+    if computation != "designed-query":
+        return
+    from sandbox.mpc.query import QueryError, check_linkage, parse_query
+
+    if parse_query(params["query"]).measure != "distinct":
+        return
+    try:
+        check_linkage(params["query"], {org: _header(org, path) for org, path in csvs.items()})
+    except QueryError as exc:
+        raise MPCError(f"designed query: {exc}") from None
 
 
 def _approval_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -220,6 +242,7 @@ def run_plain(
     p = _params(scenario, _designed_params(computation, params))
     p["orgs"] = orgs
     _covariate_params(computation, p, {o: _org_csv(Path(data_dir), o) for o in orgs})
+    _linkage_params(computation, p, {o: _org_csv(Path(data_dir), o) for o in orgs})
     return compute({"computation": computation, "data_dir": str(data_dir), "orgs": orgs, "params": p})
 
 
@@ -347,6 +370,8 @@ def run_mpc(
     csvs = [_org_csv(data_dir, o) for o in orgs]
     p["orgs"] = orgs
     _covariate_params(computation, p, dict(zip(orgs, csvs, strict=True)))
+    _linkage_params(computation, p, dict(zip(orgs, csvs, strict=True)))
+    comp = computations.for_run(computation, p)  # designed-query counting distinct persons: the linked one
     if p.get("noise_epsilon") is not None:
         from sandbox.mpc.noise import NoiseError, check_epsilon
 
@@ -454,7 +479,8 @@ def run_mpc(
             shutil.rmtree(check_dir, ignore_errors=True)
 
     first = results[0]
-    if any(r["revealed"] != first["revealed"] for r in results[1:]):
+    if any(r["revealed"] != first["revealed"] or r.get("join_opened") != first.get("join_opened")
+           for r in results[1:]):
         raise MPCError("the parties opened different results; the run is invalid")
     result = RunResult(
         computation=computation,
@@ -464,6 +490,7 @@ def run_mpc(
         revealed=first["revealed"],
         suppressed=first.get("suppressed", []),
         empty=first.get("empty"),
+        join_opened=first.get("join_opened"),
         seconds=round(seconds, 3),
         bytes_sent={orgs[i]: sum(r["bytes_sent"].values()) for i, r in enumerate(results)},
         messages={orgs[i]: sum(r["messages_sent"].values()) for i, r in enumerate(results)},
@@ -520,11 +547,12 @@ def _apply_check(result: RunResult, oracle: dict[str, Any], seconds_after: float
     result.oracle_suppressed = oracle.get("suppressed", [])
     result.own_counts = oracle.get("own_counts")
     result.oracle_empty = oracle.get("empty")
+    result.oracle_join_opened = oracle.get("join_opened")
     expected = result.oracle
     if result.noise is not None:  # opened = exact + the sum of the parties' secret noise shares
         expected = {c: None if v is None else v + result.noise[c] for c, v in result.oracle.items()}
     result.match = (values_match(result.revealed, expected) and result.suppressed == result.oracle_suppressed
-                    and result.empty == result.oracle_empty)
+                    and result.empty == result.oracle_empty and result.join_opened == result.oracle_join_opened)
     result.check = "match" if result.match else "mismatch"
     result.check_seconds = round(seconds_after, 3)
 

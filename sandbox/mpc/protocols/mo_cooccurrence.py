@@ -28,11 +28,14 @@ from sandbox.mpc.protocols import overlap
 from sandbox.mpc.protocols.overlap import ELL
 
 
-async def or_per_group(mpc, secfld, bits: np.ndarray, groups: dict[int, np.ndarray]) -> np.ndarray:
-    """My shares of the OR of each indicator over each multi-list group: (persons on 2+ lists) x width."""
+async def or_per_group(mpc, secfld, bits: np.ndarray, groups: dict[int, np.ndarray], *,
+                       min_size: int = 2) -> np.ndarray:
+    """My shares of the OR of each indicator over each group of at least `min_size` records:
+    (persons on min_size or more lists) x width, group size class after class. A group of one record
+    (min_size=1) is its record's own bits: no multiplication."""
     rows = []
     for s, members in groups.items():
-        if s < 2:
+        if s < min_size:
             continue
         none = (1 - bits[members[:, 0]]) % ELL  # "no record of this group has the indicator" so far
         for c in range(1, s):
