@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sandbox.mpc.computations import get
+from sandbox.mpc.computations import ComputationError, get
 from sandbox.mpc.differencing import checks_needed, run_designed_query
 from sandbox.mpc.oracle import oracle
 from sandbox.mpc.query import QueryError, needs_differencing_check, parse_query
@@ -261,9 +261,23 @@ def test_which_earlier_queries_are_compared():
     assert [label for label, _ in checks_needed(q, earlier)] == ["#1"]  # each distinct query once
 
 
-def test_distinct_persons_is_refused_with_a_clear_message():
-    with pytest.raises(QueryError, match="distinct .* not supported yet"):
-        parse_query({"group_by": ["form"], "measure": {"distinct": "person"}})
+def test_a_distinct_query_that_would_need_a_check_is_refused_not_counted_as_records():
+    """The check counts registrations; a distinct-persons query is never treated as a record count: when
+    it would need a check it is refused before anything runs (no run at all), with a message saying why."""
+    distinct = {"group_by": ["form"], "where": {"region": ["amsterdam"]}, "measure": {"distinct": "person"}}
+    earlier = [("#1", {**distinct, "where": {"region": ["amsterdam", "rotterdam"]}})]
+    runs = []
+    with pytest.raises(QueryError, match="compared with #1: .*not linked persons.*refused"):
+        run_designed_query(SCENARIO, ".", distinct, orgs=THREE, earlier=earlier, min_cell=3,
+                           run=lambda *a, **k: runs.append(a))
+    assert runs == []
+    with pytest.raises(ComputationError, match="query approval: .*not linked persons"):
+        get("query-approval").local_inputs(pd.DataFrame({"form": ["labour"]}),
+                                           {"query": distinct, "differs_from_query": earlier[0][1]})
+    # Nothing to compare (same filters, or an earlier record count): it runs, once.
+    run_designed_query(SCENARIO, ".", distinct, orgs=THREE, earlier=[("#2", {**distinct, "measure": "count"})],
+                       min_cell=3, run=lambda *a, **k: runs.append(a) or type("R", (), {"to_json": dict})())
+    assert len(runs) == 1 and runs[0][2] == "designed-query"
 
 
 def test_a_bad_earlier_query_is_an_error_before_anything_runs(data, tmp_path):

@@ -20,7 +20,8 @@ if TYPE_CHECKING:  # pandas and NumPy load where records are prepared, not when 
     import pandas as pd
 
 __all__ = ["CAPTURE_PATTERNS", "CAPTURE_PATTERNS_BY", "COVARIATES", "DESIGNED_DISTINCT", "MAX_BY_CELLS", "MISSING",
-           "MO_COOCCURRENCE", "by_cells", "capture_pattern_cells", "covariate_levels", "covariates_of", "mo_cells", "register"]
+           "MO_COOCCURRENCE", "by_cells", "capture_pattern_cells", "covariate_levels", "covariates_of", "mo_cells",
+           "register"]
 
 SEP = vocab.MULTI_VALUE_SEPARATOR
 KEY_BITS = 64

@@ -32,7 +32,8 @@ Semantics:
 * small cells: a cell is opened only when its record count (for sum and mean: records with an age; for
   distinct: persons) is 0 or at least min_cell, decided inside MPC; otherwise it is absent from
   ``revealed`` and named in ``suppressed``. A mean over 0 records does not exist: such cells are named in
-  ``empty`` (and absent from ``revealed``). The mean is computed after opening the cell's sum and count (both are revealed).
+  ``empty`` (and absent from ``revealed``). The mean is computed after opening the cell's sum and count
+  (both are revealed).
 
 `compile_query` raises `QueryError` (naming the field or value, and listing what is allowed) before
 anything is secret-shared; the runner calls it first, so the CLI and the app get the same message.
