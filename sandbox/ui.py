@@ -222,6 +222,18 @@ DQ_TEXT = {  # English, marked with N_; shown with _() (the radio's values stay 
 DQ_MEASURES = {"count": "count", "sum": {"sum": "age"}, "mean": {"mean": "age"}, "distinct": {"distinct": "person"}}
 
 
+def join_opened_caption(run: dict) -> None:
+    """A distinct-persons query: what the secure join opened to everyone (list sizes, persons per number of
+    lists), as a caption; nothing for other runs. The numbers are part of the run's plaintext check."""
+    opened = run.get("join_opened")
+    if not opened:
+        return
+    sizes = ", ".join(f"{org} {n}" for org, n in opened["list_sizes"].items())
+    lists = ", ".join(_("{n} on {s}").format(n=n, s=s) for s, n in opened["persons_per_number_of_lists"].items())
+    st.caption(_("Also opened by linking the records (to everyone, by design): records per organisation: "
+                 "{sizes}; persons per number of lists: {lists}.").format(sizes=sizes, lists=lists or "-"))
+
+
 def designed_query_form(default_min_cell: int, *, key: str) -> tuple[dict | None, str | None]:
     """The query designer's widgets (keys start with `key`): returns (query as JSON data, None), or
     (None, the QueryError's message), which is also shown as an error; never a traceback."""

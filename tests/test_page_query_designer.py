@@ -99,12 +99,14 @@ def test_designer_shows_what_is_revealed_and_errors_never_a_traceback():
     at.multiselect(key="dq_where_region").set_value([]).run()  # a filter without any allowed value
     assert not at.exception
     assert any("where 'region': give a non-empty list" in e.value for e in at.error)
-    at.multiselect(key="dq_where_region").set_value(["amsterdam"]).run()
-    at.selectbox(key="dq_measure").set_value("distinct").run()
-    assert not at.exception
-    assert any("not supported yet" in e.value for e in at.error)
     at.button(key="run_start").click().run()  # an invalid query does not start anything
     assert not at.exception and "run_job" not in at.session_state
+    at.multiselect(key="dq_where_region").set_value(["amsterdam"]).run()
+    at.selectbox(key="dq_measure").set_value("distinct").run()  # distinct persons (linked on person_key)
+    assert not at.exception and not at.error
+    distinct = {**query, "measure": {"distinct": "person"}}
+    assert any(reveals_text(distinct) in i.value for i in at.info)
+    assert any("distinct persons" in i.value and "exactly one, two" in i.value for i in at.info)
     at.selectbox(key="dq_measure").set_value("mean").run()
     assert not at.error
     assert any("mean age" in i.value for i in at.info)
@@ -143,6 +145,32 @@ def test_designer_runs_real_mpc_and_refuses_a_differencing_query(tmp_path):
     assert [c["approved"] for c in at.session_state["dq_checks"]] == [False]
     assert at.session_state["dq_checks"][0]["match"] is True
     assert len(at.session_state["dq_history"]) == 1
+
+
+@pytest.mark.mpc
+def test_designer_counts_distinct_persons_with_real_mpc():
+    at = _page("run.py")
+    at.multiselect(key="run_orgs").set_value(THREE).run()
+    at.radio(key="run_mode").set_value(DESIGN).run()
+    _designer(at, "dq", group_by=["form"], where={"region": ["amsterdam"]}, measure="distinct", min_cell=3)
+    at.button(key="run_start").click().run()
+    _wait(at, lambda: "last_run" in at.session_state, "the distinct-persons query")
+    run = at.session_state["last_run"]
+    assert run["computation"] == "designed-query" and run["match"] is True
+    pooled = _pooled(at.session_state["data_dir"])
+    part = pooled[pooled["region"] == "amsterdam"].assign(form=lambda d: d["form"].str.split(SEP)).explode("form")
+    expected = {f: part.loc[part["form"] == f, "person_key"].nunique() for f in vocab.FORMS}  # plain pandas
+    table = _table(at, "cell", "revealed", "status", "oracle")
+    for row in table.itertuples():
+        if 1 <= expected[row.cell] < 3:
+            assert row.status.startswith("suppressed") and pd.isna(row.revealed)
+        else:
+            assert row.status == "opened" and row.revealed == expected[row.cell]
+    per_lists = pooled.groupby("person_key")["org"].nunique().value_counts()
+    sizes = pooled["org"].value_counts()
+    caption = next(c.value for c in at.caption if "Also opened by linking the records" in c.value)
+    assert all(f"{o} {sizes[o]}" in caption for o in THREE)
+    assert all(f"{n} on {s}" in caption for s, n in per_lists.items())
 
 
 # ------------------------------------------------------------------------------------ the Room

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from sandbox.mpc.computations import ComputationError, get
 from sandbox.mpc.differencing import checks_needed, run_designed_query
 from sandbox.mpc.oracle import oracle
-from sandbox.mpc.query import QueryError, needs_differencing_check, parse_query
+from sandbox.mpc.query import QueryError, needs_differencing_check
 from sandbox.mpc.runner import run_mpc
 from sandbox.mpc.transcript import read_transcript
 from sandbox.scenario import load_scenario

@@ -23,6 +23,7 @@ from sandbox.ui import (
     current_scenario,
     designed_query_form,
     job_manager,
+    join_opened_caption,
     local_columns,
     ngettext,
     num,
@@ -179,6 +180,7 @@ def show_result(p) -> None:
         cells = compile_query(p.params["query"]).cells
         st.dataframe(local_columns(designed_table(p.result, cells)[["cell", "revealed", "status"]]), hide_index=True,
                      key=f"room_result_table_{p.id}")
+        join_opened_caption(p.result)
     else:
         st.dataframe(local_columns(table[["cell", "revealed"]]), hide_index=True, key=f"room_result_table_{p.id}")
     if p.result.get("suppressed"):

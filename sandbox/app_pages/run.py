@@ -23,6 +23,7 @@ from sandbox.ui import (
     dec,
     designed_query_form,
     job_manager,
+    join_opened_caption,
     local_columns,
     ngettext,
     num,
@@ -283,6 +284,7 @@ if run:
             st.markdown(_("**The answer, cell by cell** (suppressed cells were never opened):"))
             st.dataframe(local_columns(designed_table(run, compile_query(query_run).cells)), hide_index=True,
                          key="run_designed_table")
+        join_opened_caption(run)
     what_it_means(_("everyone sees these totals and nothing else; your own numbers stayed with you."))
 
     try:
