@@ -112,24 +112,33 @@ def test_designer_shows_what_is_revealed_and_errors_never_a_traceback():
     assert any("mean age" in i.value for i in at.info)
 
 
-@pytest.mark.mpc
-def test_designer_runs_real_mpc_and_refuses_a_differencing_query(tmp_path):
+def _run_designed(**designer) -> tuple[AppTest, dict, pd.DataFrame]:
+    """The Run page with THREE organisations: design a query, run it with real MPC; (page, run, pooled CSVs)."""
     at = _page("run.py")
     at.multiselect(key="run_orgs").set_value(THREE).run()
     at.radio(key="run_mode").set_value(DESIGN).run()
-    _designer(at, "dq", group_by=["form"], where={"region": ["amsterdam"]}, min_cell=5)
+    _designer(at, "dq", **designer)
     at.button(key="run_start").click().run()
     _wait(at, lambda: "last_run" in at.session_state, "the designed query")
     run = at.session_state["last_run"]
     assert run["computation"] == "designed-query" and run["match"] is True
-    pooled = _pooled(at.session_state["data_dir"])
-    expected = _form_counts(pooled[pooled["region"] == "amsterdam"])
+    return at, run, _pooled(at.session_state["data_dir"])
+
+
+def _check_designed_table(at: AppTest, expected: dict[str, int], min_cell: int) -> None:
+    """The page's answer table against counts recomputed in the test: small cells suppressed, others exact."""
     table = _table(at, "cell", "revealed", "status", "oracle")
     for row in table.itertuples():
-        if 1 <= expected[row.cell] < 5:
+        if 1 <= expected[row.cell] < min_cell:
             assert row.status.startswith("suppressed") and pd.isna(row.revealed)
         else:
             assert row.status == "opened" and row.revealed == expected[row.cell]
+
+
+@pytest.mark.mpc
+def test_designer_runs_real_mpc_and_refuses_a_differencing_query(tmp_path):
+    at, run, pooled = _run_designed(group_by=["form"], where={"region": ["amsterdam"]}, min_cell=5)
+    _check_designed_table(at, _form_counts(pooled[pooled["region"] == "amsterdam"]), 5)
     assert at.session_state["dq_history"][0]["query"]["where"] == {"region": ["amsterdam"]}
 
     # The same question without one nationality group: the difference would show a small cell -> refused.
@@ -149,23 +158,11 @@ def test_designer_runs_real_mpc_and_refuses_a_differencing_query(tmp_path):
 
 @pytest.mark.mpc
 def test_designer_counts_distinct_persons_with_real_mpc():
-    at = _page("run.py")
-    at.multiselect(key="run_orgs").set_value(THREE).run()
-    at.radio(key="run_mode").set_value(DESIGN).run()
-    _designer(at, "dq", group_by=["form"], where={"region": ["amsterdam"]}, measure="distinct", min_cell=3)
-    at.button(key="run_start").click().run()
-    _wait(at, lambda: "last_run" in at.session_state, "the distinct-persons query")
-    run = at.session_state["last_run"]
-    assert run["computation"] == "designed-query" and run["match"] is True
-    pooled = _pooled(at.session_state["data_dir"])
+    at, run, pooled = _run_designed(group_by=["form"], where={"region": ["amsterdam"]}, measure="distinct",
+                                    min_cell=3)
     part = pooled[pooled["region"] == "amsterdam"].assign(form=lambda d: d["form"].str.split(SEP)).explode("form")
-    expected = {f: part.loc[part["form"] == f, "person_key"].nunique() for f in vocab.FORMS}  # plain pandas
-    table = _table(at, "cell", "revealed", "status", "oracle")
-    for row in table.itertuples():
-        if 1 <= expected[row.cell] < 3:
-            assert row.status.startswith("suppressed") and pd.isna(row.revealed)
-        else:
-            assert row.status == "opened" and row.revealed == expected[row.cell]
+    _check_designed_table(at, {f: part.loc[part["form"] == f, "person_key"].nunique() for f in vocab.FORMS}, 3)
+    assert run["join_opened"]["list_sizes"] == {o: int((pooled["org"] == o).sum()) for o in THREE}
     per_lists = pooled.groupby("person_key")["org"].nunique().value_counts()
     sizes = pooled["org"].value_counts()
     caption = next(c.value for c in at.caption if "Also opened by linking the records" in c.value)
