@@ -1,4 +1,4 @@
-"""The query designer on the Run page in a real browser: what is revealed (also for distinct persons), a real MPC run."""
+"""The query designer on the Run page in a real browser: what is revealed (distinct persons too), a real MPC run."""
 
 from __future__ import annotations
 
