@@ -352,3 +352,21 @@ def test_a_coalition_cannot_tell_whether_a_person_is_in_a_withheld_cell(tmp_path
         for coalition in itertools.combinations(THREE, size):
             right, total = _right(reconstruction_attack(transcripts, list(coalition)), transcripts)
             assert total > 0 and right == (total if size > 1 else 0), (coalition, right, total)
+
+    # The Party views page shows police its own keys and cell bits as "only you", each under its own name;
+    # the bits recomputed here from police's CSV (the rule above, plain Python).
+    from tests.app_pages import open_page
+
+    at = open_page("party_views.py", last_run=product["present"].to_json(), data_dir=str(present))
+    at.selectbox(key="pv_org").set_value("police").run()
+    assert not at.exception
+    own = next(d.value for d in at.dataframe if {"label", "cell", "value", "who_sees_it"} <= set(d.value.columns))
+    bits = own[own["label"] == "cell_bits"]
+    assert set(bits["who_sees_it"]) == {"only you"}
+    expected = {}
+    for k, row in enumerate(_csv(present, "police").to_dict("records")):
+        passes = row["region"] == "amsterdam"
+        for cell in _full({}):
+            form, sex = cell.split(" × ")
+            expected[f"record {k + 1}: {cell}"] = int(passes and form in _codes(row, "form") and sex == row["sex"])
+    assert dict(zip(bits["cell"], bits["value"].astype(int), strict=True)) == expected
