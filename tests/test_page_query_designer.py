@@ -256,6 +256,50 @@ def test_room_designed_query_needs_every_approval_runs_and_logs_and_refuses_diff
     assert any("Not run" in w.value for w in police.warning)
 
 
+@pytest.mark.mpc
+def test_room_distinct_persons_query_runs_and_a_differencing_one_is_refused_with_the_reason():
+    from sandbox.datasets import ensure_dataset
+    from sandbox.scenario import load_scenario
+
+    fac = _page("room.py")
+    fac.radio(key="room_view").set_value("the facilitator").run()
+    fac.button(key="room_open").click().run()
+    code = fac.session_state["room_code"]
+    store = RoomStore()
+    tokens = {o: store.join(code, o) for o in ("kmar", "nla")}
+    police = _join(code, "police")
+    fac.run()
+
+    def propose_and_approve(where):
+        _propose(fac, group_by=["form"], where=where, measure="distinct", min_cell=3)
+        prop = store.proposals(code)[-1]
+        assert prop.params["query"]["measure"] == {"distinct": "person"}
+        for t in tokens.values():
+            store.vote(code, prop.id, t, True)
+        police.run()
+        police.button(key=f"room_approve_{prop.id}").click().run()
+        _wait(police, lambda: store.proposal(code, prop.id).status in ("done", "failed", "refused"), "the room run")
+        return store.proposal(code, prop.id)
+
+    done = propose_and_approve({"region": ["amsterdam"]})
+    assert done.status == "done", done.error
+    room = store.room(code)
+    pooled = _pooled(ensure_dataset(load_scenario(room.scenario), seed=room.seed), done.orgs)
+    part = pooled[pooled["region"] == "amsterdam"].assign(form=lambda d: d["form"].str.split(SEP)).explode("form")
+    expected = {f: part.loc[part["form"] == f, "person_key"].nunique() for f in vocab.FORMS}  # plain pandas
+    assert done.result["revealed"] == {f: n for f, n in expected.items() if not 1 <= n < 3}
+    assert done.result["match"] is True
+    assert done.result["join_opened"]["list_sizes"] == {o: int((pooled["org"] == o).sum()) for o in done.orgs}
+    police.run()
+    assert any("Also opened by linking the records" in c.value for c in police.caption)
+
+    # Other filters than the answered distinct query: the check counts records, so it is refused, saying why.
+    failed = propose_and_approve({"region": ["amsterdam", "rotterdam"]})
+    assert failed.status == "failed" and failed.result is None
+    assert f"compared with #{done.id}" in failed.error and "not linked persons" in failed.error
+    assert not [a for a in store.audit(code) if f"#{failed.id}" in a.detail and a.action in ("ran", "revealed")]
+
+
 # ------------------------------------------------------------------------------------ Party views
 
 

@@ -434,7 +434,7 @@ def run_proposal(store: RoomStore, code: str, proposal_id: int, *, cancel: threa
         return None
     # Keep what everyone may see; transcripts and the plaintext check stay out of the shared room.
     result = {k: run.get(k) for k in ("computation", "parties", "threshold", "revealed", "suppressed",
-                                      "empty", "match", "seconds", "bytes_sent")}
+                                      "empty", "join_opened", "match", "seconds", "bytes_sent")}
     store.finish_run(code, proposal_id, result)
     return result
 
