@@ -128,6 +128,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print("revealed:", json.dumps(result.revealed))
         if result.suppressed:
             print("suppressed (below the small-cell threshold):", ", ".join(map(str, result.suppressed)))
+        if result.join_opened:  # a distinct-persons query: what linking the records opened to everyone
+            print("opened by the record linkage:", json.dumps(result.join_opened))
         print("matches the plaintext oracle:", result.match)
         print("transcripts in", result.out_dir)
     return 0 if result.match in (True, None) else 1

@@ -263,6 +263,12 @@ def test_bad_distinct_queries_are_refused_with_a_clear_message(tmp_path):
             run_mpc(NL, write_people(tmp_path / "ok"), "designed-query", orgs=THREE,
                     params={"query": {"group_by": ["form"], "measure": measure}})
     assert parse_query({"group_by": ["form"], "measure": DISTINCT}).to_json()["measure"] == DISTINCT
+    (tmp_path / "bad.json").write_text(json.dumps({"group_by": ["form"], "measure": {"distinct": "case"}}))
+    done = subprocess.run([sys.executable, "-m", "sandbox", "run", "--data", str(tmp_path / "ok"), "--query",
+                           str(tmp_path / "bad.json"), "--json"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip() == ("error: designed query: measure distinct: only 'person' can be counted distinct "
+                                   "(persons, linked on person_key), not 'case'")
     text = reveals_text({"group_by": ["form"], "measure": DISTINCT, "min_cell": 3})
     assert "distinct persons" in text and "1 to 2 persons" in text and "exactly one, two" in text
 
