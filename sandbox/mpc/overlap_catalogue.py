@@ -1,10 +1,11 @@
-"""Catalogue entries that link records across organisations: capture patterns (also by covariate) and MO co-occurrence.
+"""Catalogue entries that link records across organisations: capture patterns (also by covariate), MO
+co-occurrence, and designed queries counting distinct persons (`DESIGNED_DISTINCT`, not in the catalogue).
 
 Pure Python (no MPyC): what each organisation prepares from its own file (the plaintext check is
 `sandbox/mpc/oracle.py`, which shares no code with this module).
-The MPC halves are `sandbox/mpc/protocols/capture_patterns.py`, `capture_patterns_by.py` and
-`mo_cooccurrence.py`, which share the secure join in `sandbox/mpc/protocols/overlap.py`. Registered at the
-end of `computations.py`.
+The MPC halves are `sandbox/mpc/protocols/capture_patterns.py`, `capture_patterns_by.py`,
+`mo_cooccurrence.py` and `designed_distinct.py`, which share the secure join in
+`sandbox/mpc/protocols/overlap.py`. Registered at the end of `computations.py`.
 """
 
 from __future__ import annotations

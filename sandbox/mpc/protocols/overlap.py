@@ -1,4 +1,5 @@
-"""The secure join shared by `capture_patterns` and `mo_cooccurrence`: shuffle, then keyed pseudonyms.
+"""The secure join shared by `capture_patterns`, `capture_patterns_by`, `mo_cooccurrence` and
+`designed_distinct`: shuffle, then keyed pseudonyms.
 
 Goal: find which records of different organisations belong to the same person (equal `person_key`)
 without anyone learning which records, which persons, or any organisation's keys.
