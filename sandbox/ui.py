@@ -45,6 +45,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return i18n.translations(lang()).ngettext(singular, plural, n)
 
 
+def error_text(error) -> str:
+    """An error or warning of the core packages (an exception or its English text) in this session's language
+    (sandbox.i18n.translate_message); a text with no template in the catalog is shown as it is."""
+    return i18n.translate_message(error, lang())
+
+
 def T(text) -> str:  # noqa: N802  (short on purpose: it wraps every scenario text on the pages)
     """A scenario text (title, organisation name, script step...) in this session's language."""
     return i18n.localized(text, lang())
@@ -134,7 +140,7 @@ def current_scenario() -> Scenario | None:
     try:
         return _load(name)
     except ScenarioError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return None
 
 
@@ -245,7 +251,7 @@ def designed_query_form(default_min_cell: int, *, key: str) -> tuple[dict | None
     try:
         parse_query(query)
     except QueryError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return None, str(exc)
     st.info(_(DQ_TEXT["reveals"]).format(text=reveals_text(query, translate=_)))
     with st.expander(_(DQ_TEXT["file"])):

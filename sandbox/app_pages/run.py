@@ -22,6 +22,7 @@ from sandbox.ui import (
     current_scenario,
     dec,
     designed_query_form,
+    error_text,
     job_manager,
     local_columns,
     ngettext,
@@ -229,7 +230,7 @@ def job_status() -> None:
             _keep_run(job.result)
         st.rerun()  # the whole page: draws the result and ends the polling
     if job.state in {"error", "cancelled"}:
-        st.error(_("The run did not finish: {error}").format(error=job.error))
+        st.error(_("The run did not finish: {error}").format(error=error_text(job.error)))
 
 
 job_status()
@@ -237,7 +238,8 @@ job_status()
 if designing and st.session_state.get("dq_refused"):
     from sandbox.mpc.differencing import REFUSAL_TELLS
 
-    st.error(_(DQ_RUN_TEXT["refused"]).format(label=st.session_state["dq_refused"]["label"], tells=REFUSAL_TELLS))
+    st.error(_(DQ_RUN_TEXT["refused"]).format(label=st.session_state["dq_refused"]["label"],
+                                              tells=error_text(REFUSAL_TELLS)))
 if designing and st.session_state.get("dq_checks"):
     st.caption(_(DQ_RUN_TEXT["checks"]) + " " + "; ".join(
         f"{c['label']}: {_('approved') if c['approved'] else _('refused')}"
@@ -296,7 +298,7 @@ if run:
                                        json.dumps(st.session_state.get("last_run_params", {}), sort_keys=True))
     except Exception as exc:
         slices = pd.DataFrame()
-        st.caption(_("(own slices not available: {error})").format(error=exc))
+        st.caption(_("(own slices not available: {error})").format(error=error_text(exc)))
     if not slices.empty:
         slices = slices[slices["cell"].isin(shown["cell"])]
         colours = org_colours(scenario)

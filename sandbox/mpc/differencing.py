@@ -22,13 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sandbox.i18n import N_
 from sandbox.mpc.query import needs_differencing_check, parse_query
 
 __all__ = ["REFUSAL_TELLS", "Check", "DesignedRun", "checks_needed", "run_designed_query"]
 
-REFUSAL_TELLS = ("A refusal tells everyone one bit: that the two queries' answers differ by fewer than "
-                 "min_cell records in all, or by 1 to min_cell - 1 records in some cell (possibly by none at "
-                 "all). It does not say by how many, nor in which cell.")
+REFUSAL_TELLS = N_("A refusal tells everyone one bit: that the two queries' answers differ by fewer than "
+                   "min_cell records in all, or by 1 to min_cell - 1 records in some cell (possibly by none at "
+                   "all). It does not say by how many, nor in which cell.")
 
 
 @dataclass

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sandbox.i18n import N_
 from sandbox.mpc import computations, forkserver
 from sandbox.scenario import Scenario
 
@@ -129,7 +130,7 @@ def _params(scenario: Scenario, extra: dict[str, Any] | None) -> dict[str, Any]:
     except (TypeError, ValueError, OverflowError):  # None, NaN, infinity, ...
         whole = False
     if not whole:
-        raise MPCError(f"min_cell must be a whole number of 0 or more, not {min_cell!r}")
+        raise MPCError(N_("min_cell must be a whole number of 0 or more, not {min_cell!r}").format(min_cell=min_cell))
     params["min_cell"] = int(min_cell)
     return params
 
@@ -149,7 +150,7 @@ def _designed_params(computation: str, params: dict[str, Any] | None) -> dict[st
     try:
         query = parse_query(params["query"])
     except QueryError as exc:
-        raise MPCError(f"designed query: {exc}") from None
+        raise MPCError(N_("designed query: {error}").format(error=exc)) from None
     params["query"] = query.to_json()
     if query.min_cell is not None:
         params["min_cell"] = query.min_cell
@@ -203,7 +204,8 @@ def _approval_params(params: dict[str, Any]) -> dict[str, Any]:
 def _org_csv(data_dir: Path, org: str) -> Path:
     path = data_dir / f"{org}.csv"
     if not path.is_file():
-        raise MPCError(f"no data file for organisation {org!r}: {path} does not exist", org=org)
+        raise MPCError(N_("no data file for organisation {org!r}: {path} does not exist").format(org=org, path=path),
+                       org=org)
     return path
 
 
@@ -225,12 +227,12 @@ def run_plain(
 
 def _validate_threshold(m: int, threshold: int | None) -> int:
     if m < 3:
-        raise MPCError(
-            f"MPC with {m} organisation(s) gives no privacy here: Shamir secret sharing with an honest "
+        raise MPCError(N_(
+            "MPC with {m} organisation(s) gives no privacy here: Shamir secret sharing with an honest "
             "majority needs at least 3 parties (add an independent third compute party)"
-        )
+        ).format(m=m))
     if m > 7:
-        raise MPCError(f"the sandbox runs 3 to 7 parties, not {m}")
+        raise MPCError(N_("the sandbox runs 3 to 7 parties, not {m}").format(m=m))
     t = default_threshold(m) if threshold is None else threshold
     if not 1 <= t <= (m - 1) // 2:
         raise MPCError(
@@ -243,10 +245,10 @@ def _validate_threshold(m: int, threshold: int | None) -> int:
 def _describe_exit(code: int) -> str:
     if code < 0:
         try:
-            return f"killed by signal {signal.Signals(-code).name}"
+            return N_("killed by signal {signal}").format(signal=signal.Signals(-code).name)
         except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit code {code}"
+            return N_("killed by signal {signal}").format(signal=-code)
+    return N_("exit code {code}").format(code=code)
 
 
 def _last_error(stderr_path: Path) -> str:
@@ -574,28 +576,32 @@ def _watch(procs: list[Any], orgs: list[str], work: Path, *, timeout: float,
             if stopped:  # the others gave up waiting for a stopped party: it is the one to name
                 i = stopped[0]
                 _stop_all(procs)
-                raise MPCError(f"party {i} ({orgs[i]}) stalled: its process was stopped and did not respond; "
-                               f"party {failed[0]} ({orgs[failed[0]]}) gave up waiting", party=i, org=orgs[i])
+                raise MPCError(N_("party {i} ({org}) stalled: its process was stopped and did not respond; "
+                                  "party {other} ({other_org}) gave up waiting").format(
+                    i=i, org=orgs[i], other=failed[0], other_org=orgs[failed[0]]), party=i, org=orgs[i])
             own = [i for i in failed if codes[i] != EXIT_PEER_LOST]
             i = own[0] if own else failed[0]
             reason = _last_error(work / f"party-{i}.err") or _describe_exit(codes[i])
             if codes[i] < 0:
-                reason = f"the process died ({_describe_exit(codes[i])})"
+                reason = N_("the process died ({reason})").format(reason=_describe_exit(codes[i]))
             _stop_all(procs)
-            raise MPCError(f"party {i} ({orgs[i]}) failed: {reason}", party=i, org=orgs[i])
+            raise MPCError(N_("party {i} ({org}) failed: {reason}").format(i=i, org=orgs[i], reason=reason),
+                           party=i, org=orgs[i])
         if cancel is not None and cancel.is_set():
             _stop_all(procs)
-            raise MPCError("the run was cancelled; all parties were stopped")
+            raise MPCError(N_("the run was cancelled; all parties were stopped"))
         if time.monotonic() > deadline:
             stopped = [i for i, p in enumerate(procs) if p.poll() is None and _is_stopped(p.pid)]
             waiting = [i for i, c in enumerate(codes) if c is None]
             _stop_all(procs)
             if stopped:
                 i = stopped[0]
-                raise MPCError(f"party {i} ({orgs[i]}) stalled: its process was stopped and did not respond "
-                               f"within {timeout:.0f} s", party=i, org=orgs[i])
+                raise MPCError(N_("party {i} ({org}) stalled: its process was stopped and did not respond "
+                                  "within {seconds} s").format(i=i, org=orgs[i], seconds=f"{timeout:.0f}"),
+                               party=i, org=orgs[i])
             names = ", ".join(f"{i} ({orgs[i]})" for i in waiting)
-            raise MPCError(f"timeout after {timeout:.0f} s; still running: party {names}")
+            raise MPCError(N_("timeout after {seconds} s; still running: party {names}").format(
+                seconds=f"{timeout:.0f}", names=names))
         time.sleep(POLL_SECONDS)
 
 
