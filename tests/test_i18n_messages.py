@@ -1,0 +1,253 @@
+"""Errors and warnings of the core packages on Dutch pages (issue 20): the core builds its English text from an
+N_ template, `sandbox.i18n.translate_message` shows it in the session's language.
+
+The expected Dutch texts are taken from the .po file with Babel's reader and filled in by hand here (plain
+`str.replace` of the placeholders), never with the function under test; the English session must show the
+exact English text of the exception, which the CLI prints too."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from babel.messages.pofile import read_po
+from streamlit.testing.v1 import AppTest
+
+from sandbox import i18n
+
+ROOT = Path(__file__).resolve().parents[1]
+NL_PO = ROOT / "sandbox" / "locale" / "nl" / "LC_MESSAGES" / "messages.po"
+PAGES = ROOT / "sandbox" / "app_pages"
+
+
+def msgstr(msgid: str) -> str:
+    """The Dutch translation of `msgid`, read from the .po with Babel (not through sandbox.i18n)."""
+    with NL_PO.open("rb") as fh:
+        catalog = read_po(fh, locale="nl")
+    message = catalog.get(msgid)
+    assert message is not None and message.string, f"not in the Dutch catalog: {msgid!r}"
+    return message.string
+
+
+def fill(template: str, **values: str) -> str:
+    """'{path}: no rows' with path='a.csv' -> 'a.csv: no rows' (placeholders as written, `!r` included)."""
+    for name, value in values.items():
+        template = re.sub(r"\{" + name + r"(![rs])?\}", lambda _m, v=value: v, template)
+    assert "{" not in template.replace("{{", "").replace("}}", ""), template
+    return template
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("MPC_SANDBOX_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("MPC_SANDBOX_ROOMS", str(tmp_path / "rooms.sqlite"))
+
+
+# ------------------------------------------------------------------------------------- real errors, both languages
+
+def _error(fn, *args, **kwargs) -> Exception:
+    try:
+        fn(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - the test wants the exception itself
+        return exc
+    raise AssertionError("no error raised")
+
+
+def test_a_bad_designed_query_in_dutch_and_in_english():
+    from sandbox.mpc.query import QueryError, parse_query
+
+    exc = _error(parse_query, {"group_by": ["form"], "where": {"form": ["sexual", "space"]}})
+    assert isinstance(exc, QueryError)
+    english = ("where 'form': 'space' is not in the code list of form; "
+               "allowed: sexual, labour, criminal, other")
+    assert str(exc) == english  # the CLI's text, unchanged
+    assert i18n.translate_message(exc, "en") == english
+    dutch = fill(msgstr("where {name!r}: {value!r} is not in the code list of {name}; allowed: {codes}"),
+                 name="'form'", value="'space'", codes="sexual, labour, criminal, other")
+    dutch = dutch.replace("codelijst van 'form'", "codelijst van form")  # {name} without !r: the bare code
+    assert i18n.translate_message(exc, "nl") == dutch
+    assert "staat niet in de codelijst van form" in dutch
+
+
+def test_a_missing_column_inside_a_party_failure_is_translated_at_both_levels(tmp_path):
+    """The party process writes its InputError to stderr and the runner wraps that text: only text crosses the
+    process boundary, and both the runner's and the party's sentence come out in Dutch."""
+    from sandbox.mpc.inputs import InputError, read_own_records
+
+    path = tmp_path / "kmar.csv"
+    pd.DataFrame({"person_key": ["a"], "org": ["kmar"]}).to_csv(path, index=False)
+    exc = _error(read_own_records, path)
+    assert isinstance(exc, InputError)
+    assert str(exc).startswith("kmar.csv: missing required column(s): ")
+    columns = str(exc).split(": ", 2)[2]
+    failed = f"party 1 (kmar) failed: {exc}"  # as sandbox.mpc.runner._watch words it
+    inner = fill(msgstr("{path}: missing required column(s): {columns}"), path="kmar.csv", columns=columns)
+    outer = fill(msgstr("party {i} ({org}) failed: {reason}"), i="1", org="kmar", reason=inner)
+    assert i18n.translate_message(failed, "nl") == outer
+    assert i18n.translate_message(failed, "en") == failed
+    assert outer.startswith("partij 1 (kmar) is mislukt: kmar.csv: verplichte kolom")
+
+
+def test_mse_table_whose_lists_share_nobody():
+    from sandbox.mse.analysis import analyse
+    from sandbox.mse.table import CaptureTable, MSEError
+
+    table = CaptureTable.from_patterns([{"lists": ["A"], "count": 10}, {"lists": ["B"], "count": 4},
+                                        {"lists": ["C"], "count": 7}], ["A", "B", "C"])
+    exc = _error(analyse, table, method="main")
+    assert isinstance(exc, MSEError)
+    english = ("the estimate does not exist: no person appears on more than one list, so the lists give no "
+               "information about how many people were missed")
+    assert str(exc) == english
+    assert i18n.translate_message(exc, "nl") == msgstr(english)
+    assert i18n.translate_message(exc, "en") == english
+
+
+def test_a_scenario_with_unknown_keys_is_translated_line_by_line(tmp_path):
+    import yaml
+
+    from sandbox.scenario import ScenarioError, load_scenario
+
+    raw = yaml.safe_load((ROOT / "scenarios" / "nl-baseline.yaml").read_text(encoding="utf-8"))
+    raw["colour"] = "red"
+    path = tmp_path / "odd.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    exc = _error(load_scenario, path)
+    assert isinstance(exc, ScenarioError)
+    assert str(exc) == f"{path}: invalid scenario (1 problem(s))\n  - colour: unknown key"
+    dutch = (fill(msgstr("{path}: invalid scenario ({n} problem(s))"), path=str(path), n="1") + "\n"
+             + fill(msgstr("  - {where}: {reason}"), where="colour", reason=msgstr("unknown key")))
+    assert i18n.translate_message(exc, "nl") == dutch
+
+
+def test_refusal_tells_and_an_unmarked_text():
+    from sandbox.mpc.differencing import REFUSAL_TELLS
+
+    assert i18n.translate_message(REFUSAL_TELLS, "nl") == msgstr(REFUSAL_TELLS) != REFUSAL_TELLS
+    room = f"its answer would differ from #2's by too few records. {REFUSAL_TELLS}"  # sandbox.workshop.room
+    assert i18n.translate_message(room, "nl") == fill(
+        msgstr("its answer would differ from {label}'s by too few records. {detail}"),
+        label="#2", detail=msgstr(REFUSAL_TELLS))
+    # a text no template produces (e.g. a library's own message) is shown as it is, never half-translated
+    assert i18n.translate_message("[Errno 28] No space left on device", "nl") == "[Errno 28] No space left on device"
+
+
+def test_the_check_fails_when_the_catalog_lacks_the_translation(tmp_path, monkeypatch):
+    """The tests above can fail: with the translation taken out of a copy of the catalog, the English text is
+    what a Dutch page would show."""
+    english = "the run was cancelled; all parties were stopped"
+    folder = tmp_path / "nl" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    text = NL_PO.read_text(encoding="utf-8")
+    broken = text.replace(f'msgid "{english}"\nmsgstr "{msgstr(english)}"', f'msgid "{english}"\nmsgstr ""')
+    assert broken != text
+    (folder / "messages.po").write_text(broken, encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n._catalog.cache_clear()
+    try:
+        assert i18n.translate_message(english, "nl") == english
+    finally:
+        monkeypatch.undo()
+        i18n._catalog.cache_clear()
+    assert i18n.translate_message(english, "nl") == msgstr(english)
+
+
+def _templates() -> list[tuple[str, str]]:
+    with NL_PO.open("rb") as fh:
+        catalog = read_po(fh, locale="nl")
+    out = []
+    for m in catalog:
+        if not m.id or not isinstance(m.id, str) or m.context:
+            continue
+        fields = [f for _lit, f, _spec, _conv in string.Formatter().parse(m.id) if f]
+        literal = "".join(lit for lit, *_ in string.Formatter().parse(m.id))
+        if fields and literal.strip() and all(f.isidentifier() for f in fields):
+            out.append((m.id, m.string))
+    return out
+
+
+def test_every_catalog_template_comes_back_in_dutch():
+    """Every text with placeholders, filled with values that are no message, is recognised as itself (no other
+    template takes it over) and shown with the Dutch template filled with the same values."""
+    wrong = []
+    templates = _templates()
+    assert len(templates) > 150
+    for english, dutch in templates:
+        names = {f for _lit, f, _spec, _conv in string.Formatter().parse(english) if f}
+        values = {name: f"Q{i}x" for i, name in enumerate(sorted(names))}
+        try:
+            text = english.format(**values)
+        except (ValueError, KeyError):  # a format spec such as {:.1f} needs a number: not a core message
+            continue
+        if i18n.translate_message(text, "nl") != dutch.format(**values):
+            wrong.append(english)
+    assert wrong == []
+
+
+# ------------------------------------------------------------------------------------- on the pages (AppTest)
+
+def _page(name: str, lang: str, **state) -> AppTest:
+    at = AppTest.from_file(str(PAGES / name), default_timeout=120)
+    at.session_state["lang"] = lang
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_an_uploaded_csv_with_a_bad_cell_on_the_size_estimate_page(lang):
+    at = _page("size_estimate.py", lang)
+    at.radio(key="mse_source").set_value("Upload a CSV").run()  # the value (the label is translated)
+    at.file_uploader(key="mse_upload").upload("bad.csv", b"A,B,count\n1,0,5\n1,2,3\n", "text/csv")
+    at.run()
+    assert not at.exception
+    english = "bad.csv, line 3, column 'B': expected 0 or 1, got '2'"
+    if lang == "en":
+        assert [e.value for e in at.error] == [f"Cannot estimate: {english}"]
+        return
+    place = fill(msgstr("{source}, line {line}, column {column!r}"), source="bad.csv", line="3", column="'B'")
+    reason = fill(msgstr("{place}: expected 0 or 1, got {text!r}"), place=place, text="'2'")
+    assert [e.value for e in at.error] == [fill(msgstr("Cannot estimate: {error}"), error=reason)]
+    assert "regel 3, kolom 'B'" in at.error[0].value
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_lists_that_share_nobody_on_the_size_estimate_page(lang):
+    patterns = {"lists": ["A", "B"], "patterns": [{"lists": ["A"], "count": 10}, {"lists": ["B"], "count": 4}],
+                "true_population": None}
+    at = _page("size_estimate.py", lang, capture_patterns=patterns)
+    assert not at.exception
+    english = ("the estimate does not exist: no person appears on more than one list, so the lists give no "
+               "information about how many people were missed")
+    errors = [e.value for e in at.error]
+    assert errors and all(e.endswith(english if lang == "en" else msgstr(english)) for e in errors)
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_bad_designed_query_on_the_run_page(lang):
+    # the designer's widgets set through the session (AppTest formats a selectbox's value outside the page, in
+    # English, so it cannot click through a Dutch page)
+    at = AppTest.from_file(str(ROOT / "sandbox" / "app.py"), default_timeout=120)
+    at.query_params["lang"] = lang
+    state = {"run_mode": "A query you design", "dq_group_by": ["form"], "dq_filter_fields": ["region"],
+             "dq_where_region": []}  # a filter without any allowed value
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page(str(PAGES / "run.py")).run()
+    assert not at.exception
+    from synthetic import vocab
+
+    codes = ", ".join(vocab.REGIONS)
+    shown = [e.value for e in at.error]
+    english = [e for e in shown if e.startswith("where 'region': give a non-empty list of allowed values")]
+    if lang == "en":
+        assert english == [f"where 'region': give a non-empty list of allowed values; allowed: {codes}"]
+        return
+    assert english == []
+    expected = fill(msgstr("where {name!r}: give a non-empty list of allowed values; allowed: {codes}"),
+                    name="'region'", codes=codes)
+    assert expected in shown
