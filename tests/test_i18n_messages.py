@@ -251,3 +251,45 @@ def test_a_bad_designed_query_on_the_run_page(lang):
     expected = fill(msgstr("where {name!r}: give a non-empty list of allowed values; allowed: {codes}"),
                     name="'region'", codes=codes)
     assert expected in shown
+
+
+# ------------------------------------------------------------------------------------- codes shown on the pages
+
+def _labels(context: str) -> dict[str, str]:
+    with NL_PO.open("rb") as fh:
+        catalog = read_po(fh, locale="nl")
+    return {m.id: m.string for m in catalog if m.context == context}
+
+
+def test_every_field_and_code_of_the_schema_has_a_dutch_label():
+    """The code lists themselves (synthetic/vocab.py, via the query fields) against the catalog: a code added
+    to a list without a label fails here."""
+    from sandbox.mpc.query import FIELDS
+    from sandbox.views.labels import cell_label, code_label, field_label
+
+    fields, codes = _labels("field"), _labels("code")
+    assert set(FIELDS) <= set(fields)
+    every_code = {c for f in FIELDS.values() for c in f.codes}
+    assert every_code <= set(codes) and len(every_code) > 80
+    assert all(fields[name] for name in FIELDS) and all(codes[c] for c in every_code)
+    assert field_label("form", "nl") == fields["form"] and field_label("form", "en") == "form"
+    assert code_label("minor", "nl") == codes["minor"] and field_label("minor", "nl") == fields["minor"]
+    assert cell_label("labour × F", "nl") == f"{codes['labour']} × {codes['F']}"
+    assert cell_label("labour × F", "en") == "labour × F"
+    assert cell_label("police+kmar", "nl") == "police+kmar"  # organisation ids are no codes
+    assert codes["sexual"] == "seksuele uitbuiting" and codes["labour"] == "arbeidsuitbuiting"
+
+
+def test_the_query_designer_offers_dutch_field_and_code_labels():
+    at = AppTest.from_file(str(ROOT / "sandbox" / "app.py"), default_timeout=120)
+    at.query_params["lang"] = "nl"
+    for key, value in {"run_mode": "A query you design", "dq_filter_fields": ["form"]}.items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page(str(PAGES / "run.py")).run()
+    assert not at.exception
+    fields, codes = _labels("field"), _labels("code")
+    assert fields["region"] in at.multiselect(key="dq_group_by").options
+    assert "region" not in at.multiselect(key="dq_group_by").options
+    assert at.multiselect(key="dq_where_form").options == [codes[c] for c in ("sexual", "labour", "criminal", "other")]
+    assert at.session_state["dq_group_by"] == ["form"]  # the value stays the code

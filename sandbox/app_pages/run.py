@@ -16,6 +16,7 @@ from sandbox.ui import (
     N_,
     _,
     big_layout,
+    cell_text,
     comp_reveals,
     comp_summary,
     comp_title,
@@ -267,7 +268,7 @@ if run:
         shown = shown.sort_values("revealed", ascending=False).head(40)
     # graph_objects, not plotly.express: a finished job reruns this page for every user at about the same
     # time, and px.bar costs the shared web server about ten times more (34 vs 3.6 ms for the grouped chart)
-    fig = go.Figure(go.Bar(x=shown["cell"], y=shown["revealed"], marker_color="#0b5394"))
+    fig = go.Figure(go.Bar(x=[cell_text(c) for c in shown["cell"]], y=shown["revealed"], marker_color="#0b5394"))
     fig.update_layout(title=_("Revealed: {title}").format(title=comp_title(computations.get(run["computation"]))),
                       xaxis_title=_("cell"), yaxis_title=_("revealed"))
     st.plotly_chart(big_layout(fig), key="run_revealed_chart")
@@ -275,7 +276,8 @@ if run:
         st.warning(ngettext("{n} cell was below the small-cell threshold and was never opened: ",
                             "{n} cells were below the small-cell threshold and were never opened: ",
                             len(run["suppressed"])).format(n=len(run["suppressed"]))
-                   + ", ".join(map(str, run["suppressed"][:20])) + ("…" if len(run["suppressed"]) > 20 else ""))
+                   + ", ".join(cell_text(str(c)) for c in run["suppressed"][:20])
+                   + ("…" if len(run["suppressed"]) > 20 else ""))
     if run["computation"] == "designed-query":
         from sandbox.mpc.query import compile_query
         from sandbox.results import designed_table
@@ -302,7 +304,8 @@ if run:
     if not slices.empty:
         slices = slices[slices["cell"].isin(shown["cell"])]
         colours = org_colours(scenario)
-        fig = go.Figure([go.Bar(x=part["cell"], y=part["count"], name=org, marker_color=colours.get(org))
+        fig = go.Figure([go.Bar(x=[cell_text(c) for c in part["cell"]], y=part["count"], name=org,
+                                marker_color=colours.get(org))
                          for org, part in slices.groupby("organisation", sort=False)])
         fig.update_layout(barmode="group", title=_("Each organisation's own slice (each sees only its own bar)"),
                           xaxis_title=_("cell"), yaxis_title=_("count"), legend_title_text=_("organisation"))
