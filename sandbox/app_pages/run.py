@@ -216,8 +216,8 @@ def job_status() -> None:
         st.rerun()
     if job.active:
         ahead = manager.position(job.id) if job.state == "queued" else 0
-        label = f"{job.label}: {job.message}" + (" (" + ngettext("{n} job ahead", "{n} jobs ahead", ahead).format(
-            n=ahead) + ")" if ahead else "")
+        label = f"{job.label}: {error_text(job.message)}" + (
+            " (" + ngettext("{n} job ahead", "{n} jobs ahead", ahead).format(n=ahead) + ")" if ahead else "")
         with st.status(label, state="running"):
             st.progress(job.progress)
         if st.button(_("Cancel"), key="run_cancel"):

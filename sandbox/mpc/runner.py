@@ -177,11 +177,14 @@ def _covariate_params(computation: str, params: dict[str, Any], csvs: dict[str, 
             with path.open(newline="", encoding="utf-8") as fh:
                 columns[org] = [c.strip() for c in next(csv.reader(fh), [])]
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            raise MPCError(f"{path.name}: not a readable CSV file ({exc})", org=org) from None
+            raise MPCError(N_("{path}: not a readable CSV file ({detail})").format(path=path.name, detail=exc),
+                           org=org) from None
     nobody = missing_covariate_columns(covariates, columns)
     if nobody:
-        raise MPCError(f"covariate(s) {', '.join(nobody)}: no organisation of this run has the column "
-                       f"{', '.join(COVARIATES[c] for c in nobody)} in its file ({', '.join(csvs)})")
+        raise MPCError(N_("covariate(s) {covariates}: no organisation of this run has the column {columns} in its "
+                          "file ({orgs})").format(covariates=", ".join(nobody),
+                                                  columns=", ".join(COVARIATES[c] for c in nobody),
+                                                  orgs=", ".join(csvs)))
     params["covariates"] = covariates
 
 
@@ -195,7 +198,7 @@ def _approval_params(params: dict[str, Any]) -> dict[str, Any]:
         try:
             params[key] = parse_query(params.get(key)).to_json()
         except QueryError as exc:
-            raise MPCError(f"query approval, {key}: {exc}") from None
+            raise MPCError(N_("query approval, {key}: {error}").format(key=key, error=exc)) from None
     if params["query"].get("min_cell") is not None:
         params["min_cell"] = params["query"]["min_cell"]
     return params
@@ -333,10 +336,11 @@ def run_mpc(
     orgs = list(orgs or scenario.org_ids)
     unknown = [o for o in orgs if o not in scenario.org_ids]
     if unknown:
-        raise MPCError(f"organisation(s) not in scenario {scenario.name!r}: {', '.join(unknown)}")
+        raise MPCError(N_("organisation(s) not in scenario {name!r}: {orgs}").format(
+            name=scenario.name, orgs=", ".join(unknown)))
     repeated = sorted({o for o in orgs if orgs.count(o) > 1})
     if repeated:  # the same file twice would be counted twice by MPC but once by the oracle
-        raise MPCError(f"organisation(s) listed more than once: {', '.join(repeated)}")
+        raise MPCError(N_("organisation(s) listed more than once: {orgs}").format(orgs=", ".join(repeated)))
     if not 0 < timeout < float("inf"):  # NaN or inf would switch off the runner's and the parties' timeouts
         raise MPCError(f"timeout must be a positive number of seconds, not {timeout}")
     if check not in (True, False, "wait", "later"):
@@ -442,7 +446,7 @@ def run_mpc(
             oracle = _oracle_result(oracle_proc, check_dir, timeout)
         detached = later and oracle_proc is not None  # the check goes on after this function returns
     except forkserver.ForkServerError as exc:
-        raise MPCError(f"could not start the parties: {exc}") from None
+        raise MPCError(N_("could not start the parties: {detail}").format(detail=exc)) from None
     finally:
         _stop_all(procs + ([oracle_proc] if oracle_proc is not None and not detached else []))
         if server is not None and not detached:
@@ -457,7 +461,7 @@ def run_mpc(
 
     first = results[0]
     if any(r["revealed"] != first["revealed"] for r in results[1:]):
-        raise MPCError("the parties opened different results; the run is invalid")
+        raise MPCError(N_("the parties opened different results; the run is invalid"))
     result = RunResult(
         computation=computation,
         backend="mpyc",
@@ -507,7 +511,8 @@ def run_mpc(
         def pending(wait: float | None) -> None:
             thread.join(wait)
             if thread.is_alive():
-                raise MPCError(f"the plaintext check did not finish within {wait:.0f} s")
+                raise MPCError(N_("the plaintext check did not finish within {seconds} s").format(
+                    seconds=f"{wait:.0f}"))
             if failure:
                 raise failure[0]
 
@@ -550,10 +555,12 @@ def _oracle_result(proc: Any, work: Path, timeout: float) -> dict[str, Any]:
     try:
         proc.wait(timeout=max(5.0, timeout))
     except subprocess.TimeoutExpired:
-        raise MPCError(f"the plaintext check did not finish within {max(5.0, timeout):.0f} s") from None
+        raise MPCError(N_("the plaintext check did not finish within {seconds} s").format(
+            seconds=f"{max(5.0, timeout):.0f}")) from None
     if proc.returncode != 0:
         err = (work / "oracle.err").read_text(errors="replace").strip().splitlines()
-        raise MPCError(f"the plaintext check failed: {err[-1] if err else f'exit code {proc.returncode}'}")
+        reason = err[-1] if err else N_("exit code {code}").format(code=proc.returncode)
+        raise MPCError(N_("the plaintext check failed: {reason}").format(reason=reason))
     return json.loads((work / "oracle.json").read_text(encoding="utf-8"))
 
 
