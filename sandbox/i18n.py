@@ -238,8 +238,9 @@ def _catalog(lang: str) -> tuple[dict[str, str], tuple[_Template, ...]]:
         if source is None or target is None:
             continue
         fields = tuple((f, w) for _lit, f, w in source if f)
-        if not fields:
+        if not fields:  # a plain text (its {{ }} written as { } when it was formatted)
             plain[m.id] = m.string
+            plain["".join(lit for lit, _f, _w in source)] = "".join(lit for lit, _f, _w in target)
             continue
         if {w for _lit, _f, w in target if w} - {w for _f, w in fields}:
             continue  # a translation with a field the English text does not fill: never shown
