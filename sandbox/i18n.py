@@ -16,6 +16,7 @@ survives a party process writing its error to stderr, a job keeping only `str(ex
 the translated template is filled with the same values. Placeholders named in `NESTED_PLACEHOLDERS`
 ({error}, {reason}, ...) hold another message and are translated in turn; every other placeholder holds a value
 (a file name, a code, a number) and is shown as it is. A text that matches no template is shown unchanged.
+Codes (field names, code-list values, MPC phases) get their labels from sandbox/views/labels.py.
 """
 
 from __future__ import annotations

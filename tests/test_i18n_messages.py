@@ -293,3 +293,16 @@ def test_the_query_designer_offers_dutch_field_and_code_labels():
     assert "region" not in at.multiselect(key="dq_group_by").options
     assert at.multiselect(key="dq_where_form").options == [codes[c] for c in ("sexual", "labour", "criminal", "other")]
     assert at.session_state["dq_group_by"] == ["form"]  # the value stays the code
+
+
+def test_every_mpc_phase_has_a_dutch_label():
+    """The phases the protocols name (read from their source) against the catalog."""
+    from sandbox.views.labels import phase_label
+
+    used = {m for p in (ROOT / "sandbox" / "mpc" / "protocols").glob("*.py")
+            for m in re.findall(r'\.phase\("([^"]+)"\)', p.read_text(encoding="utf-8"))}
+    assert {"input", "output"} <= used
+    phases = _labels("phase")
+    assert used | {"set-up", "wrap-up"} <= set(phases)
+    assert all(phase_label(p, "nl") == phases[p] != p for p in used)
+    assert phase_label("input", "en") == "input"

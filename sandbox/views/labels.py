@@ -13,7 +13,7 @@ import re
 
 from sandbox.i18n import current_language, normalise_language, translations
 
-__all__ = ["cell_label", "code_label", "field_label"]
+__all__ = ["cell_label", "code_label", "field_label", "phase_label"]
 
 
 def NC_(context: str, code: str) -> str:  # noqa: N802  (the gettext convention)
@@ -58,6 +58,11 @@ _CODES = (
     NC_("code", "ua_temporary_protection"), NC_("code", "partner"), NC_("code", "acquaintance"),
     NC_("code", "employer"), NC_("code", "recruiter_agency"), NC_("code", "stranger"),
 )
+# The phases of an MPC run (`ctx.phase(...)` in sandbox/mpc/protocols, and sandbox/views/run_view.py's own).
+_PHASES = (
+    NC_("phase", "set-up"), NC_("phase", "input"), NC_("phase", "compute"), NC_("phase", "count"),
+    NC_("phase", "shuffle"), NC_("phase", "pseudonyms"), NC_("phase", "output"), NC_("phase", "wrap-up"),
+)
 _PARTS = re.compile(r"( × |[|;+/, ])")
 
 
@@ -73,6 +78,11 @@ def field_label(name: str, lang: str | None = None) -> str:
 def code_label(code: str, lang: str | None = None) -> str:
     """'sexual' -> 'seksuele uitbuiting' (nl) / 'sexual' (en); an unknown code is shown as it is."""
     return _pgettext("code", str(code), lang)
+
+
+def phase_label(name: str, lang: str | None = None) -> str:
+    """An MPC phase ('input') in the timings and the sequence diagram; the transcripts keep the name."""
+    return _pgettext("phase", str(name), lang)
 
 
 def cell_label(cell: str, lang: str | None = None) -> str:
