@@ -89,6 +89,13 @@ def test_a_missing_column_inside_a_party_failure_is_translated_at_both_levels(tm
     assert i18n.translate_message(failed, "nl") == outer
     assert i18n.translate_message(failed, "en") == failed
     assert outer.startswith("partij 1 (kmar) is mislukt: kmar.csv: verplichte kolom")
+    # the other reading exists too (the whole party sentence as the file template's {path}) and would leave the
+    # runner's sentence in English: the check above tells the two apart
+    other = "{path}: missing required column(s): {columns}".format(path="party 1 (kmar) failed: kmar.csv",
+                                                                   columns=columns)
+    assert other == failed
+    assert fill(msgstr("{path}: missing required column(s): {columns}"), path="party 1 (kmar) failed: kmar.csv",
+                columns=columns) != outer
 
 
 def test_mse_table_whose_lists_share_nobody():
