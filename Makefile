@@ -27,7 +27,7 @@ $(LOCALE)/%/LC_MESSAGES/messages.mo: $(LOCALE)/%/LC_MESSAGES/messages.po | $(STA
 i18n: i18n-extract i18n-update i18n-compile
 
 i18n-extract: $(STAMP)
-	$(BIN)/pybabel -q extract -F babel.cfg -k _ -k ngettext:1,2 -k N_ --no-location --sort-output -w 120 \
+	$(BIN)/pybabel -q extract -F babel.cfg -k _ -k ngettext:1,2 -k N_ -k NC_:1c,2 --no-location --sort-output -w 120 \
 	  --project "MPC Trust Sandbox" --version 0.1.0 --copyright-holder "MPC Trust Sandbox contributors" \
 	  -o $(LOCALE)/messages.pot sandbox
 

@@ -7,21 +7,31 @@ Functions that draw a chart take a `gettext` argument instead (identity by defau
 Catalogs: sandbox/locale/messages.pot (extracted from the code with `pybabel extract -F babel.cfg`),
 sandbox/locale/{nl,en}/LC_MESSAGES/messages.po (translations), messages.mo (compiled; `make i18n`).
 English is the source language: the en catalog is empty on purpose (msgid = the text shown).
+
+Errors and warnings of the core packages: their English text is built from a template marked with N_ and
+filled with `.format(...)`, e.g. `raise QueryError(N_("unknown measure {measure!r}; known: {known}").format(...))`,
+so `str(exc)` is the exact English text the CLI prints and the core never knows the language. The view layer
+shows it with `translate_message(exc, lang)`: the text is matched against the templates of the catalog (which
+survives a party process writing its error to stderr, a job keeping only `str(exc)`, a warning in a list) and
+the translated template is filled with the same values. Placeholders named in `NESTED_PLACEHOLDERS`
+({error}, {reason}, ...) hold another message and are translated in turn; every other placeholder holds a value
+(a file name, a code, a number) and is shown as it is. A text that matches no template is shown unchanged.
+Codes (field names, code-list values, MPC phases) get their labels from sandbox/views/labels.py.
 """
 
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import datetime as _dt
 import functools
 import gettext as _gettext
 import io
 import os
+import re
+import string
 from collections.abc import Callable, Mapping
 from pathlib import Path
-
-from babel import dates as _dates
-from babel import numbers as _numbers
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -42,6 +52,7 @@ __all__ = [
     "ngettext_for",
     "normalise_language",
     "plotly_separators",
+    "translate_message",
     "translations",
 ]
 
@@ -126,36 +137,44 @@ def ngettext_for(lang: str) -> Callable[[str, str, int], str]:
     return translations(lang).ngettext
 
 
+def _babel(name: str):
+    """babel.numbers / babel.dates, imported when first used: core packages import N_ from here, and a party
+    process should not pay for Babel's locale data."""
+    import importlib
+
+    return importlib.import_module(f"babel.{name}")
+
+
 def _locale(lang: str) -> str:
     return _BABEL_LOCALE[normalise_language(lang) or DEFAULT_LANGUAGE]
 
 
 def format_int(value: float, lang: str) -> str:
     """1234 -> '1.234' (nl) or '1,234' (en)."""
-    return _numbers.format_decimal(round(value), format="#,##0", locale=_locale(lang))
+    return _babel("numbers").format_decimal(round(value), format="#,##0", locale=_locale(lang))
 
 
 def format_decimal(value: float, lang: str, digits: int = 1) -> str:
     """1234.5 -> '1.234,5' (nl) or '1,234.5' (en), with exactly `digits` decimals."""
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
-    return _numbers.format_decimal(value, format=pattern, locale=_locale(lang))
+    return _babel("numbers").format_decimal(value, format=pattern, locale=_locale(lang))
 
 
 def format_percent(fraction: float, lang: str, digits: int = 0) -> str:
     """0.052 -> '5%' (digits=0) or '5,2%' (nl, digits=1)."""
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "") + "%"
-    return _numbers.format_percent(fraction, format=pattern, locale=_locale(lang))
+    return _babel("numbers").format_percent(fraction, format=pattern, locale=_locale(lang))
 
 
 def plotly_separators(lang: str) -> str:
     """Plotly's `separators` layout value (decimal mark, then thousands): ',.' in Dutch, '.,' in English."""
     loc = _locale(lang)
-    return _numbers.get_decimal_symbol(loc) + _numbers.get_group_symbol(loc)
+    return _babel("numbers").get_decimal_symbol(loc) + _babel("numbers").get_group_symbol(loc)
 
 
 def format_date(value: _dt.date, lang: str, form: str = "long") -> str:
     """2 December 2026 / 2 december 2026."""
-    return _dates.format_date(value, format=form, locale=_locale(lang))
+    return _babel("dates").format_date(value, format=form, locale=_locale(lang))
 
 
 def localized(text: object, lang: str) -> str:
@@ -167,3 +186,120 @@ def localized(text: object, lang: str) -> str:
     if by_lang:
         return str(by_lang.get(lang) or by_lang.get("en") or next(iter(by_lang.values())))
     return "" if text is None else str(text)
+
+
+# ---- core errors and warnings in the session's language (see the module docstring)
+
+# Placeholders that hold another message, translated in turn ("party 2 (police) failed: {reason}").
+NESTED_PLACEHOLDERS = frozenset({"error", "reason", "detail", "warning", "place"})
+_MAX_DEPTH = 4
+# A template with less fixed text than this (a page label such as "{n} on {s}" or "{name} is {values}") is used
+# only when each of its plain fields holds one word or number: otherwise it would match any English sentence.
+_SHORT_TEMPLATE = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class _Template:
+    pattern: re.Pattern[str]
+    fields: tuple[tuple[str, str], ...]  # (name, as written: "name!r"), one per group of `pattern`
+    literal: str  # the longest piece of fixed text (a quick test before the regex)
+    weight: int  # characters of fixed text
+    translated: tuple[tuple[str, str | None], ...]  # (fixed text, field as written or None) of the translation
+
+
+def _pieces(template: str) -> list[tuple[str, str | None, str | None]] | None:
+    """'{path}: no rows' -> [('', 'path', 'path'), (': no rows', None, None)] (fixed text, field name, field as
+    written with its conversion and format); None for a text that is not a format string with named fields
+    (positional `{}` or `{0}`, a stray brace)."""
+    out: list[tuple[str, str | None, str | None]] = []
+    try:
+        for literal, field, spec, conv in string.Formatter().parse(template):
+            if field is not None and (not field or not field.isidentifier()):
+                return None
+            written = None if field is None else field + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "")
+            out.append((literal, field, written))
+    except ValueError:
+        return None
+    return out
+
+
+@functools.cache
+def _catalog(lang: str) -> tuple[dict[str, str], tuple[_Template, ...]]:
+    """The language's plain texts (msgid -> msgstr) and its templates with named fields, read from the .po."""
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po.is_file():
+        return {}, ()
+    from babel.messages import pofile
+
+    with po.open("rb") as fh:
+        catalog = pofile.read_po(fh, locale=lang)
+    plain: dict[str, str] = {}
+    templates = []
+    for m in catalog:
+        if not m.id or not isinstance(m.id, str) or m.context or not m.string or m.fuzzy:
+            continue
+        source, target = _pieces(m.id), _pieces(m.string)
+        if source is None or target is None:
+            continue
+        fields = tuple((f, w) for _lit, f, w in source if f)
+        if not fields:  # a plain text (its {{ }} written as { } when it was formatted)
+            plain[m.id] = m.string
+            plain["".join(lit for lit, _f, _w in source)] = "".join(lit for lit, _f, _w in target)
+            continue
+        if {w for _lit, _f, w in target if w} - {w for _f, w in fields}:
+            continue  # a translation with a field the English text does not fill: never shown
+        fixed = [lit for lit, _f, _w in source if lit]
+        if not fixed:
+            continue  # "{error}" alone would match anything
+        regex = "".join(re.escape(lit) + ("(.*?)" if f else "") for lit, f, _w in source)
+        templates.append(_Template(re.compile(regex, re.DOTALL), fields, max(fixed, key=len), sum(map(len, fixed)),
+                                   tuple((lit, w) for lit, _f, w in target)))
+    return plain, tuple(templates)
+
+
+def _translate(text: str, lang: str, depth: int) -> tuple[str, int]:
+    """(the text in `lang`, how many of its characters a template explained). When several templates match,
+    the reading that explains the most characters wins: "party 1 (x) failed: a.csv: no rows" is the
+    party template around the file template, not the file template with "party 1 (x) failed: a.csv" as path."""
+    plain, templates = _catalog(lang)
+    if text in plain:
+        return plain[text], len(text)
+    stripped = text.strip()
+    if stripped and stripped != text and stripped in plain:
+        return text.replace(stripped, plain[stripped], 1), len(stripped)
+    best, best_explained = text, 0
+    if depth < _MAX_DEPTH:
+        for t in templates:
+            if t.literal not in text:
+                continue
+            found = t.pattern.fullmatch(text)
+            if found is None:
+                continue
+            if t.weight < _SHORT_TEMPLATE and any(
+                    name not in NESTED_PLACEHOLDERS and any(c.isspace() for c in value)
+                    for (name, _w), value in zip(t.fields, found.groups(), strict=True)):
+                continue  # "{n} on {s}" must not read "No space left on device" as n = "No space left"
+            explained, values = t.weight, {}
+            for (name, written), value in zip(t.fields, found.groups(), strict=True):
+                if name in NESTED_PLACEHOLDERS:
+                    value, inner = _translate(value, lang, depth + 1)
+                    explained += inner
+                values.setdefault(written, value)
+            if explained > best_explained:
+                best = "".join(lit + (values[w] if w else "") for lit, w in t.translated)
+                best_explained = explained
+    if "\n" in text and depth < _MAX_DEPTH:  # several lines (a heading, one line per problem): line by line
+        lines = [_translate(line, lang, depth + 1) for line in text.split("\n")]
+        if sum(n for _line, n in lines) > best_explained:
+            return "\n".join(line for line, _n in lines), sum(n for _line, n in lines)
+    return best, best_explained
+
+
+def translate_message(message: object, lang: str) -> str:
+    """An error or warning of the core packages in `lang` (an exception or its text); see the module docstring.
+    English, or a text no template of the catalog produces, is returned as it is."""
+    text = str(message)
+    lang = normalise_language(lang) or DEFAULT_LANGUAGE
+    if lang == "en" or not text:
+        return text
+    return _translate(text, lang, 0)[0]

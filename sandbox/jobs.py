@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.i18n import N_
+
 __all__ = ["JOB_LOG_FORMAT", "Job", "JobManager"]
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,7 @@ class Job:
     id: str
     label: str
     state: str = "queued"  # queued | running | done | error | cancelled
-    message: str = "waiting for a free slot"
+    message: str = N_("waiting for a free slot")  # shown on the page through ui.error_text (translated)
     progress: float = 0.0
     result: Any = None
     partial: Any = None  # what the job can show before it is done (e.g. a run's result before its check)
@@ -86,17 +88,17 @@ class JobManager:
         while True:
             job, fn = self._queue.get()
             if job.cancel.is_set():
-                job.state, job.message = "cancelled", "cancelled before it started"
+                job.state, job.message = "cancelled", N_("cancelled before it started")
                 log.info("job %s cancelled before it started", job.id)
                 continue
             with self._lock:
                 self._running += 1
                 running = self._running
-            job.state, job.started, job.message, job.progress = "running", time.time(), "starting parties", 0.05
+            job.state, job.started, job.message, job.progress = "running", time.time(), N_("starting parties"), 0.05
             log.info("job %s started (%d running)", job.id, running)
             try:
                 job.result = fn(job)
-                job.state, job.message, job.progress = "done", "finished", 1.0
+                job.state, job.message, job.progress = "done", N_("finished"), 1.0
             except Exception as exc:  # shown to the user as a clear message, never a traceback
                 job.state, job.error = ("cancelled" if job.cancel.is_set() else "error"), str(exc)
                 job.message = job.error

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sandbox.i18n import N_
 from sandbox.timeline.governance import GovernancePlan
 from sandbox.workshop.script import Script
 from synthetic.config import GeneratorParams, Organisation, check_links
@@ -79,13 +80,13 @@ def list_scenarios() -> list[str]:
 
 
 def _format_validation_error(exc: ValidationError, path: Path) -> str:
-    lines = [f"{path}: invalid scenario ({exc.error_count()} problem(s))"]
+    lines = [N_("{path}: invalid scenario ({n} problem(s))").format(path=path, n=exc.error_count())]
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "(top level)"
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        lines.append(f"  - {where}: {msg}")
+            msg = N_("unknown key")
+        lines.append(N_("  - {where}: {reason}").format(where=where, reason=msg))
     return "\n".join(lines)
 
 
@@ -97,17 +98,17 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
         path = scenario_dir() / f"{text}.yaml"
     if not path.is_file():
         known = ", ".join(list_scenarios()) or "none"
-        raise ScenarioError(f"scenario not found: {path} (known scenarios: {known})")
+        raise ScenarioError(N_("scenario not found: {path} (known scenarios: {known})").format(path=path, known=known))
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+        raise ScenarioError(N_("{path}: not valid YAML: {detail}").format(path=path, detail=exc)) from None
     except RecursionError:
-        raise ScenarioError(f"{path}: not a usable scenario (nested too deeply)") from None
+        raise ScenarioError(N_("{path}: not a usable scenario (nested too deeply)").format(path=path)) from None
     except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a UTF-8 text file") from None
+        raise ScenarioError(N_("{path}: not a UTF-8 text file").format(path=path)) from None
     if not isinstance(raw, dict):
-        raise ScenarioError(f"{path}: a scenario must be a mapping of keys to values")
+        raise ScenarioError(N_("{path}: a scenario must be a mapping of keys to values").format(path=path))
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:

@@ -45,6 +45,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return i18n.translations(lang()).ngettext(singular, plural, n)
 
 
+def error_text(error) -> str:
+    """An error or warning of the core packages (an exception or its English text) in this session's language
+    (sandbox.i18n.translate_message); a text with no template in the catalog is shown as it is."""
+    return i18n.translate_message(error, lang())
+
+
 def T(text) -> str:  # noqa: N802  (short on purpose: it wraps every scenario text on the pages)
     """A scenario text (title, organisation name, script step...) in this session's language."""
     return i18n.localized(text, lang())
@@ -84,11 +90,34 @@ def local_columns(df):
         df = df.assign(kind=[kinds.get(v, v) for v in df["kind"]])
     if "owner" in df.columns:
         df = df.assign(owner=[_("joint") if v == "joint" else v for v in df["owner"]])
+    if "cell" in df.columns:  # cells made of codes ("labour × F"): their labels in this language
+        df = df.assign(cell=[cell_text(v) for v in df["cell"]])
     if "status" in df.columns:  # a designed query's cells (sandbox.results.designed_table)
         statuses = {"opened": _("opened"), "suppressed (below min_cell)": _("suppressed (below min_cell)"),
                     "empty (no records)": _("empty (no records)")}
         df = df.assign(status=[statuses.get(v, v) for v in df["status"]])
     return df.rename(columns={c: names[c] for c in df.columns if c in names})
+
+
+def field_text(name: str) -> str:
+    """A field of the record schema ('form') as a page shows it: its label in this language."""
+    from sandbox.views.labels import field_label
+
+    return field_label(name, lang())
+
+
+def code_text(code: str) -> str:
+    """A code-list value ('sexual') as a page shows it; the data and the JSON keep the code."""
+    from sandbox.views.labels import code_label
+
+    return code_label(code, lang())
+
+
+def cell_text(cell) -> str:
+    """A result cell made of codes ('labour × F') in this language; other parts (organisation ids) stay."""
+    from sandbox.views.labels import cell_label
+
+    return cell_label(cell, lang()) if isinstance(cell, str) else cell
 
 
 def num(value: float) -> str:
@@ -134,7 +163,7 @@ def current_scenario() -> Scenario | None:
     try:
         return _load(name)
     except ScenarioError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return None
 
 
@@ -243,12 +272,13 @@ def designed_query_form(default_min_cell: int, *, key: str) -> tuple[dict | None
 
     st.write(_(DQ_TEXT["intro"]))
     group_by = st.multiselect(_(DQ_TEXT["group_by"]), list(FIELDS), default=["form"], max_selections=2,
-                              key=f"{key}_group_by")
-    filtered = st.multiselect(_(DQ_TEXT["filters"]), list(FIELDS), key=f"{key}_filter_fields")
+                              key=f"{key}_group_by", format_func=field_text)
+    filtered = st.multiselect(_(DQ_TEXT["filters"]), list(FIELDS), key=f"{key}_filter_fields",
+                              format_func=field_text)
     where = {}
     for name in filtered:
-        where[name] = st.multiselect(_(DQ_TEXT["where"]).format(field=name), list(FIELDS[name].codes),
-                                     key=f"{key}_where_{name}")
+        where[name] = st.multiselect(_(DQ_TEXT["where"]).format(field=field_text(name)), list(FIELDS[name].codes),
+                                     key=f"{key}_where_{name}", format_func=code_text)
     c1, c2 = st.columns(2)
     measure = c1.selectbox(_(DQ_TEXT["measure"]), list(DQ_MEASURES), key=f"{key}_measure",
                            format_func=lambda m: _(DQ_TEXT["measures"][m]))
@@ -257,7 +287,7 @@ def designed_query_form(default_min_cell: int, *, key: str) -> tuple[dict | None
     try:
         parse_query(query)
     except QueryError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return None, str(exc)
     st.info(_(DQ_TEXT["reveals"]).format(text=reveals_text(query, translate=_)))
     with st.expander(_(DQ_TEXT["file"])):

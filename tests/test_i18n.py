@@ -31,7 +31,8 @@ def extract(source: Path, out: Path) -> set[str]:
     """Run Babel's extraction (the same command as `make i18n-extract`) and return the msgids found."""
     pot = out / "messages.pot"
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "babel.cfg"),
-                    "-k", "_", "-k", "ngettext:1,2", "-k", "N_", "--no-location", "-o", str(pot), str(source)],
+                    "-k", "_", "-k", "ngettext:1,2", "-k", "N_", "-k", "NC_:1c,2", "--no-location",
+                    "-o", str(pot), str(source)],
                    check=True, capture_output=True, cwd=ROOT)
     with pot.open("rb") as fh:
         return {_key(m.id) for m in read_po(fh) if m.id}

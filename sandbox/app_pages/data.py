@@ -7,7 +7,17 @@ import plotly.express as px
 import streamlit as st
 
 from sandbox.datasets import ensure_dataset
-from sandbox.ui import _, big_layout, current_scenario, num, org_colours, org_names, synthetic_banner, what_it_means
+from sandbox.ui import (
+    _,
+    big_layout,
+    current_scenario,
+    error_text,
+    num,
+    org_colours,
+    org_names,
+    synthetic_banner,
+    what_it_means,
+)
 
 st.title(_("Data: who holds what"))
 synthetic_banner()
@@ -20,7 +30,7 @@ try:
     with st.spinner(_("Generating synthetic records…")):
         folder = ensure_dataset(scenario, seed=seed, isolate=True)
 except Exception as exc:  # never a traceback in front of a room
-    st.error(_("Could not generate the synthetic data: {error}").format(error=exc))
+    st.error(_("Could not generate the synthetic data: {error}").format(error=error_text(exc)))
     st.stop()
 st.session_state["data_dir"] = str(folder)
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from sandbox.datasets import ensure_dataset
 from sandbox.mpc import computations
-from sandbox.ui import _, current_scenario, num, synthetic_banner, what_it_means
+from sandbox.ui import _, current_scenario, error_text, num, synthetic_banner, what_it_means
 
 st.title(_("Deployment: one party per organisation, on its own host"))
 synthetic_banner()
@@ -89,10 +89,11 @@ if st.button(_("Check mapping"), key="dep_map_check"):
         st.session_state["dep_mapping"] = build_mapping(parse_header(header), spec, org=map_org)
         st.session_state.pop("dep_mapping_error", None)
     except json.JSONDecodeError as exc:
-        st.session_state["dep_mapping_error"] = _("The code lists are not valid JSON: {error}").format(error=exc)
+        st.session_state["dep_mapping_error"] = _("The code lists are not valid JSON: {error}").format(
+            error=error_text(exc))
         st.session_state.pop("dep_mapping", None)
     except Exception as exc:  # MappingError and anything unexpected: a message, never a traceback
-        st.session_state["dep_mapping_error"] = str(exc)
+        st.session_state["dep_mapping_error"] = error_text(exc)
         st.session_state.pop("dep_mapping", None)
 if st.session_state.get("dep_mapping_error"):
     st.error(st.session_state["dep_mapping_error"])
@@ -146,7 +147,7 @@ if st.button(_("Build bundles"), type="primary", key="dep_export"):
         st.session_state["dep_export_error"] = str(exc)
         st.session_state.pop("dep_zip", None)
 if st.session_state.get("dep_export_error"):
-    st.error(_("Could not build the bundles: {error}").format(error=st.session_state["dep_export_error"]))
+    st.error(_("Could not build the bundles: {error}").format(error=error_text(st.session_state["dep_export_error"])))
 if st.session_state.get("dep_zip"):
     summary = st.session_state["dep_summary"]
     st.success(_("{n} bundles built. CA fingerprint (SHA-256): `{fingerprint}` -- valid until {until}.").format(

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from sandbox.ui import T, _, dec, last_run_or_offer, local_columns, num, synthetic_banner, what_it_means
+from sandbox.ui import T, _, dec, error_text, last_run_or_offer, local_columns, num, synthetic_banner, what_it_means
 from sandbox.views.figures import fig_rounds, fig_sequence, fig_shares_histogram, org_colours
 from sandbox.views.run_view import facilitator_truth, party_view
 from sandbox.views.uniformity import uniformity
@@ -101,4 +101,4 @@ try:
         "person) or values that are random by construction; the ledger on the next page lists them all."
     ))
 except Exception as exc:  # never a traceback on the projector
-    st.error(_("The party view could not be shown: {error}").format(error=exc))
+    st.error(_("The party view could not be shown: {error}").format(error=error_text(exc)))

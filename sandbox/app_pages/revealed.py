@@ -5,7 +5,17 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from sandbox.ui import T, _, last_run_or_offer, local_columns, ngettext, num, synthetic_banner, what_it_means
+from sandbox.ui import (
+    T,
+    _,
+    error_text,
+    last_run_or_offer,
+    local_columns,
+    ngettext,
+    num,
+    synthetic_banner,
+    what_it_means,
+)
 from sandbox.views import disclosure
 from sandbox.views.collusion import attempt, collusion
 from sandbox.views.figures import fig_attack, fig_ledger, fig_tradeoff, org_colours
@@ -215,4 +225,4 @@ try:
     else:
         st.info(_("The disclosure playground needs the data folder of the last run (set on the Run page)."))
 except Exception as exc:  # never a traceback on the projector
-    st.error(_("This page could not be shown: {error}").format(error=exc))
+    st.error(_("This page could not be shown: {error}").format(error=error_text(exc)))

@@ -22,6 +22,7 @@ from sandbox.ui import (
     comp_title,
     current_scenario,
     designed_query_form,
+    error_text,
     job_manager,
     join_opened_caption,
     local_columns,
@@ -102,7 +103,7 @@ def join() -> None:
     try:
         token = store.join(st.session_state["room_join_code"], st.session_state["room_join_org"])
     except RoomError as exc:
-        st.session_state["room_join_error"] = str(exc)
+        st.session_state["room_join_error"] = error_text(exc)
         return
     joined = store.room(st.session_state["room_join_code"])
     enter(joined.code, token, st.session_state["room_join_org"])
@@ -126,7 +127,7 @@ if not code:  # ----------------------------------------------------------------
             found = store.room(typed) if typed else None
         except UnknownRoom as exc:
             found = None
-            st.error(str(exc))
+            st.error(error_text(exc))
         if found:
             names = {o.id: T(o.name) for o in _scenario(found.scenario).organisations}
             taken = store.seats(found.code)
@@ -165,7 +166,7 @@ def vote(pid: int, approve: bool) -> None:
     try:
         store.vote(room.code, pid, token, approve)
     except RoomError as exc:
-        st.session_state["room_vote_error"] = str(exc)
+        st.session_state["room_vote_error"] = error_text(exc)
 
 
 def show_result(p) -> None:
@@ -202,7 +203,7 @@ def propose() -> None:
             store.propose(room.code, token, st.session_state["room_prop_comp"],
                           st.session_state.get("room_prop_orgs", []))
     except RoomError as exc:
-        st.session_state["room_prop_error"] = str(exc)
+        st.session_state["room_prop_error"] = error_text(exc)
 
 
 def select_joined() -> None:
@@ -278,9 +279,9 @@ def live() -> None:
             if p.status in {"approved", "running"}:
                 st.info(_("The parties are computing; the result appears here for everyone."))
             if p.status == "failed":
-                st.error(_("The run failed: {error}").format(error=p.error))
+                st.error(_("The run failed: {error}").format(error=error_text(p.error)))
             if p.status == "refused":
-                st.warning(_(ROOM_DQ_TEXT["refused"]).format(reason=p.error))
+                st.warning(_(ROOM_DQ_TEXT["refused"]).format(reason=error_text(p.error)))
             if p.status == "done" and p.result:
                 show_result(p)
     if is_facilitator:

@@ -16,12 +16,14 @@ from sandbox.ui import (
     N_,
     _,
     big_layout,
+    cell_text,
     comp_reveals,
     comp_summary,
     comp_title,
     current_scenario,
     dec,
     designed_query_form,
+    error_text,
     job_manager,
     join_opened_caption,
     local_columns,
@@ -215,8 +217,8 @@ def job_status() -> None:
         st.rerun()
     if job.active:
         ahead = manager.position(job.id) if job.state == "queued" else 0
-        label = f"{job.label}: {job.message}" + (" (" + ngettext("{n} job ahead", "{n} jobs ahead", ahead).format(
-            n=ahead) + ")" if ahead else "")
+        label = f"{job.label}: {error_text(job.message)}" + (
+            " (" + ngettext("{n} job ahead", "{n} jobs ahead", ahead).format(n=ahead) + ")" if ahead else "")
         with st.status(label, state="running"):
             st.progress(job.progress)
         if st.button(_("Cancel"), key="run_cancel"):
@@ -230,7 +232,7 @@ def job_status() -> None:
             _keep_run(job.result)
         st.rerun()  # the whole page: draws the result and ends the polling
     if job.state in {"error", "cancelled"}:
-        st.error(_("The run did not finish: {error}").format(error=job.error))
+        st.error(_("The run did not finish: {error}").format(error=error_text(job.error)))
 
 
 job_status()
@@ -238,7 +240,8 @@ job_status()
 if designing and st.session_state.get("dq_refused"):
     from sandbox.mpc.differencing import REFUSAL_TELLS
 
-    st.error(_(DQ_RUN_TEXT["refused"]).format(label=st.session_state["dq_refused"]["label"], tells=REFUSAL_TELLS))
+    st.error(_(DQ_RUN_TEXT["refused"]).format(label=st.session_state["dq_refused"]["label"],
+                                              tells=error_text(REFUSAL_TELLS)))
 if designing and st.session_state.get("dq_checks"):
     st.caption(_(DQ_RUN_TEXT["checks"]) + " " + "; ".join(
         f"{c['label']}: {_('approved') if c['approved'] else _('refused')}"
@@ -266,7 +269,7 @@ if run:
         shown = shown.sort_values("revealed", ascending=False).head(40)
     # graph_objects, not plotly.express: a finished job reruns this page for every user at about the same
     # time, and px.bar costs the shared web server about ten times more (34 vs 3.6 ms for the grouped chart)
-    fig = go.Figure(go.Bar(x=shown["cell"], y=shown["revealed"], marker_color="#0b5394"))
+    fig = go.Figure(go.Bar(x=[cell_text(c) for c in shown["cell"]], y=shown["revealed"], marker_color="#0b5394"))
     fig.update_layout(title=_("Revealed: {title}").format(title=comp_title(computations.get(run["computation"]))),
                       xaxis_title=_("cell"), yaxis_title=_("revealed"))
     st.plotly_chart(big_layout(fig), key="run_revealed_chart")
@@ -274,7 +277,8 @@ if run:
         st.warning(ngettext("{n} cell was below the small-cell threshold and was never opened: ",
                             "{n} cells were below the small-cell threshold and were never opened: ",
                             len(run["suppressed"])).format(n=len(run["suppressed"]))
-                   + ", ".join(map(str, run["suppressed"][:20])) + ("…" if len(run["suppressed"]) > 20 else ""))
+                   + ", ".join(cell_text(str(c)) for c in run["suppressed"][:20])
+                   + ("…" if len(run["suppressed"]) > 20 else ""))
     if run["computation"] == "designed-query":
         from sandbox.mpc.query import compile_query
         from sandbox.results import designed_table
@@ -298,11 +302,12 @@ if run:
                                        json.dumps(st.session_state.get("last_run_params", {}), sort_keys=True))
     except Exception as exc:
         slices = pd.DataFrame()
-        st.caption(_("(own slices not available: {error})").format(error=exc))
+        st.caption(_("(own slices not available: {error})").format(error=error_text(exc)))
     if not slices.empty:
         slices = slices[slices["cell"].isin(shown["cell"])]
         colours = org_colours(scenario)
-        fig = go.Figure([go.Bar(x=part["cell"], y=part["count"], name=org, marker_color=colours.get(org))
+        fig = go.Figure([go.Bar(x=[cell_text(c) for c in part["cell"]], y=part["count"], name=org,
+                                marker_color=colours.get(org))
                          for org, part in slices.groupby("organisation", sort=False)])
         fig.update_layout(barmode="group", title=_("Each organisation's own slice (each sees only its own bar)"),
                           xaxis_title=_("cell"), yaxis_title=_("count"), legend_title_text=_("organisation"))

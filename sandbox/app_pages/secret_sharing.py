@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from sandbox.scenario import DEFAULT_SCENARIO, load_scenario
-from sandbox.ui import T, _, ngettext, num, synthetic_banner, what_it_means
+from sandbox.ui import T, _, error_text, ngettext, num, synthetic_banner, what_it_means
 from sandbox.views import shamir
 from sandbox.views.figures import big, fig_explainer, org_colours
 from sandbox.views.mpyc_explainer import explain
@@ -136,4 +136,4 @@ try:
         "anything; it takes {k} organisations working together against the rules."
     ).format(others=threshold - 1, k=threshold + 1))
 except Exception as exc:  # never a traceback on the projector
-    st.error(_("The secret-sharing explainer could not run: {error}").format(error=exc))
+    st.error(_("The secret-sharing explainer could not run: {error}").format(error=error_text(exc)))

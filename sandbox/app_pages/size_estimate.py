@@ -27,7 +27,7 @@ from sandbox.mse.charts import estimates_figure, suppression_figure, upset_figur
 from sandbox.mse.charts import method_label as english_method_label
 from sandbox.mse.covariates import CovariateTable, analyse_covariates, covariate_table, table_from_patterns_by
 from sandbox.mse.strata import person_frame, true_by_level, true_by_level_from_marginals
-from sandbox.ui import _, lang, num, pct, separators, what_it_means
+from sandbox.ui import _, error_text, lang, num, pct, separators, what_it_means
 
 SOURCE_MPC, SOURCE_BUNDLED, SOURCE_UPLOAD = "Result of the MPC run", "Published example", "Upload a CSV"
 DEFAULT_DATASET = "UKdat"
@@ -179,7 +179,7 @@ def show_models(table: CaptureTable, true_population: int | None) -> None:
         with st.spinner(_("Fitting {model}...").format(model=method_label(method, pthresh))):
             result, error = run_method(*_key(table), method, pthresh, boot, seed)
         if error:
-            messages.append(f"{method_label(method, pthresh)}: {error}")
+            messages.append(f"{method_label(method, pthresh)}: {error_text(error)}")
         else:
             results.append(result)
     for message in messages:
@@ -199,7 +199,7 @@ def show_models(table: CaptureTable, true_population: int | None) -> None:
             "{models} models); the stepwise method is the standard choice here."
         ).format(models=num(32_768)))
     for warning in dict.fromkeys(w for r in results for w in r.warnings):
-        st.warning(warning)
+        st.warning(error_text(warning))
 
 
 def _metrics(results, pthresh: float, true_population: int | None) -> None:
@@ -385,7 +385,7 @@ def show_covariates() -> None:
         "and quote the model with any figure.") + verdict
     )
     for note in [*notes, *totals["warnings"]]:
-        st.warning(note)
+        st.warning(error_text(note))
 
 
 def main() -> None:
@@ -407,9 +407,9 @@ def main() -> None:
         show_disclosure(table)
         show_covariates()
     except MSEError as exc:
-        st.error(_("Cannot estimate: {error}").format(error=exc))
+        st.error(_("Cannot estimate: {error}").format(error=error_text(exc)))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        st.error(_("Could not read the file: {error}").format(error=exc))
+        st.error(_("Could not read the file: {error}").format(error=error_text(exc)))
 
 
 main()

@@ -19,7 +19,7 @@ from sandbox.timeline import (
     simulate_project,
 )
 from sandbox.timeline.project import WORKING_DAYS_PER_MONTH
-from sandbox.ui import T, _, dec, num, pct, separators
+from sandbox.ui import T, _, dec, error_text, num, pct, separators
 
 FONT = {"size": 18}
 COLOURS = {"compute": "#1f4e9c", "latency": "#e76f51", "bandwidth": "#f4a261", "startup": "#9b5de5"}
@@ -307,4 +307,4 @@ for section in (_protocol_section, _project_section):
     try:
         section()
     except Exception as exc:  # the page must never show a traceback
-        st.error(_("This part could not be computed: {error}").format(error=exc))
+        st.error(_("This part could not be computed: {error}").format(error=error_text(exc)))

@@ -36,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+from sandbox.i18n import N_
 from synthetic import schema, vocab
 
 __all__ = ["FORMAT", "MappingError", "apply_mapping", "build_mapping", "load_mapping", "parse_header",
@@ -55,14 +56,14 @@ def parse_header(text: str) -> list[str]:
     """One CSV header line (comma- or semicolon-separated) as a list of column names."""
     line = text.strip().splitlines()[0] if text.strip() else ""
     if not line:
-        raise MappingError("the header row is empty")
+        raise MappingError(N_("the header row is empty"))
     delimiter = ";" if line.count(";") > line.count(",") else ","
     names = [c.strip() for c in next(csv.reader(io.StringIO(line), delimiter=delimiter))]
     if any(not c for c in names):
-        raise MappingError(f"the header row has an empty column name: {line!r}")
+        raise MappingError(N_("the header row has an empty column name: {line!r}").format(line=line))
     dupes = sorted({c for c in names if names.count(c) > 1})
     if dupes:
-        raise MappingError(f"the header row repeats column(s): {', '.join(dupes)}")
+        raise MappingError(N_("the header row repeats column(s): {columns}").format(columns=", ".join(dupes)))
     return names
 
 
@@ -100,22 +101,22 @@ def build_mapping(header: list[str], spec_in: dict[str, Any], *, org: str) -> di
         MappingError naming the column, field or code at fault.
     """
     if not isinstance(spec_in, dict):
-        raise MappingError("the code list must be a JSON object with 'columns' and 'codes'")
+        raise MappingError(N_("the code list must be a JSON object with 'columns' and 'codes'"))
     extra = sorted(set(spec_in) - _KNOWN_KEYS)
     if extra:
-        raise MappingError(f"unknown key(s) in the code list: {', '.join(extra)} "
-                           f"(allowed: {', '.join(sorted(_KNOWN_KEYS))})")
+        raise MappingError(N_("unknown key(s) in the code list: {keys} (allowed: {allowed})").format(
+            keys=", ".join(extra), allowed=", ".join(sorted(_KNOWN_KEYS))))
     if not _ORG_ID.fullmatch(org or ""):
-        raise MappingError(f"{org!r} is not an organisation id (lowercase letters, digits, _)")
+        raise MappingError(N_("{org!r} is not an organisation id (lowercase letters, digits, _)").format(org=org))
     fields = schema.COLUMN_ORDER
     columns_in = spec_in.get("columns") or {}
     if not isinstance(columns_in, dict):
-        raise MappingError("'columns' must map the export's column names to schema fields (or null)")
+        raise MappingError(N_("'columns' must map the export's column names to schema fields (or null)"))
     header = list(header)
     listed_not_in_header = [c for c in columns_in if c not in header]
     if listed_not_in_header:
-        raise MappingError(f"column(s) {', '.join(map(repr, listed_not_in_header))} are mapped but not in the "
-                           f"header row ({', '.join(header)})")
+        raise MappingError(N_("column(s) {columns} are mapped but not in the header row ({header})").format(
+            columns=", ".join(map(repr, listed_not_in_header)), header=", ".join(header)))
     columns: dict[str, str | None] = {}
     for col in header:
         if col in columns_in:
@@ -123,60 +124,69 @@ def build_mapping(header: list[str], spec_in: dict[str, Any], *, org: str) -> di
         elif col in fields:
             target = col
         else:
-            raise MappingError(f"column {col!r} of the export is neither mapped to a schema field nor dropped: "
-                               f"add \"{col}\": \"<field>\" or \"{col}\": null to 'columns'")
+            raise MappingError(N_("column {col!r} of the export is neither mapped to a schema field nor dropped: "
+                                  "add \"{col}\": \"<field>\" or \"{col}\": null to 'columns'").format(col=col))
         if target is not None and target not in fields:
-            raise MappingError(f"column {col!r} maps to {target!r}, which is not a schema field "
-                               f"(fields: {', '.join(fields)})")
+            raise MappingError(N_("column {col!r} maps to {target!r}, which is not a schema field (fields: {fields})"
+                                  ).format(col=col, target=target, fields=", ".join(fields)))
         if target in ("org", "synthetic"):
-            raise MappingError(f"column {col!r} maps to {target!r}, which the mapping fills in itself; "
-                               f"map it to null")
+            raise MappingError(N_("column {col!r} maps to {target!r}, which the mapping fills in itself; map it to "
+                                  "null").format(col=col, target=target))
         columns[col] = target
     targets = [t for t in columns.values() if t is not None]
     dupes = sorted({t for t in targets if targets.count(t) > 1})
     if dupes:
-        raise MappingError(f"more than one column maps to field(s): {', '.join(dupes)}")
+        raise MappingError(N_("more than one column maps to field(s): {fields}").format(fields=", ".join(dupes)))
     constants = {"org": org, "synthetic": schema.SYNTHETIC_MARK}
     missing = [f for f in schema.REQUIRED_COLUMNS if f not in targets and f not in constants]
     if missing:
-        raise MappingError(f"no column maps to the required field(s): {', '.join(missing)}")
+        raise MappingError(N_("no column maps to the required field(s): {fields}").format(fields=", ".join(missing)))
 
     codes_in = spec_in.get("codes") or {}
     if not isinstance(codes_in, dict):
-        raise MappingError("'codes' must be an object {field: {their_code: schema_code}}")
+        raise MappingError(N_("'codes' must be an object {{field: {{their_code: schema_code}}}}").format())
     codes: dict[str, dict[str, str]] = {}
     for field, table in codes_in.items():
         if field not in fields:
-            raise MappingError(f"codes for {field!r}: not a schema field (fields: {', '.join(fields)})")
+            raise MappingError(N_("codes for {field!r}: not a schema field (fields: {fields})").format(
+                field=field, fields=", ".join(fields)))
         if field not in targets:
-            raise MappingError(f"codes for {field!r}: no column of the export maps to this field")
+            raise MappingError(N_("codes for {field!r}: no column of the export maps to this field").format(
+                field=field))
         spec = schema.spec(field)
         if spec.kind not in CODED_KINDS:
-            raise MappingError(f"codes for {field!r}: this field takes free values ({spec.kind}), not a code list")
+            raise MappingError(N_("codes for {field!r}: this field takes free values ({kind}), not a code list").format(
+                field=field, kind=spec.kind))
         if not isinstance(table, dict) or not table:
-            raise MappingError(f"codes for {field!r} must be a non-empty object {{their_code: schema_code}}")
+            raise MappingError(N_("codes for {field!r} must be a non-empty object {{their_code: schema_code}}").format(
+                field=field))
         for theirs, ours in table.items():
             if not isinstance(ours, str) or not _target_ok(spec, ours):
                 allowed = _allowed(spec)
-                raise MappingError(f"codes for {field!r}: {theirs!r} maps to {ours!r}, which is not in the code "
-                                   f"list of {field!r} ({allowed})")
+                raise MappingError(N_("codes for {field!r}: {theirs!r} maps to {ours!r}, which is not in the code "
+                                      "list of {field!r} ({allowed})").format(
+                    field=field, theirs=theirs, ours=ours, allowed=allowed))
         codes[field] = {str(k): v for k, v in table.items()}
 
     separators = spec_in.get("separators") or {}
     for field, sep in separators.items():
         if field not in codes or not schema.spec(field).multi:
-            raise MappingError(f"separator for {field!r}: only multi-valued fields with a code list take one "
-                               f"({', '.join(c.name for c in schema.COLUMNS if c.multi)})")
+            raise MappingError(N_("separator for {field!r}: only multi-valued fields with a code list take one "
+                                  "({fields})").format(field=field,
+                                                       fields=", ".join(c.name for c in schema.COLUMNS if c.multi)))
         if not isinstance(sep, str) or len(sep) != 1:
-            raise MappingError(f"separator for {field!r} must be one character, not {sep!r}")
+            raise MappingError(N_("separator for {field!r} must be one character, not {sep!r}").format(
+                field=field, sep=sep))
     date_formats = spec_in.get("date_formats") or {}
     for field, fmt in date_formats.items():
         if field not in targets or schema.spec(field).kind != "date":
-            raise MappingError(f"date format for {field!r}: not a date field that a column maps to")
+            raise MappingError(N_("date format for {field!r}: not a date field that a column maps to").format(
+                field=field))
         try:
             dt.datetime.strptime(dt.date(2024, 3, 1).strftime(fmt), fmt)
         except (ValueError, TypeError):
-            raise MappingError(f"date format for {field!r}: {fmt!r} is not a usable strptime format") from None
+            raise MappingError(N_("date format for {field!r}: {fmt!r} is not a usable strptime format").format(
+                field=field, fmt=fmt)) from None
     return {
         "format": FORMAT,
         "org": org,

@@ -27,13 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sandbox.i18n import N_
 from sandbox.mpc.query import DISTINCT_DIFFERENCING, QueryError, needs_differencing_check, parse_query
 
 __all__ = ["REFUSAL_TELLS", "Check", "DesignedRun", "checks_needed", "run_designed_query"]
 
-REFUSAL_TELLS = ("A refusal tells everyone one bit: that the two queries' answers differ by fewer than "
-                 "min_cell records in all, or by 1 to min_cell - 1 records in some cell (possibly by none at "
-                 "all). It does not say by how many, nor in which cell.")
+REFUSAL_TELLS = N_("A refusal tells everyone one bit: that the two queries' answers differ by fewer than "
+                   "min_cell records in all, or by 1 to min_cell - 1 records in some cell (possibly by none at "
+                   "all). It does not say by how many, nor in which cell.")
 
 
 @dataclass
@@ -90,7 +91,7 @@ def run_designed_query(
     outcome = DesignedRun(query=new)
     needed = checks_needed(new, earlier)
     if needed and q.measure == "distinct":
-        raise QueryError(f"compared with {needed[0][0]}: {DISTINCT_DIFFERENCING}")
+        raise QueryError(N_("compared with {label}: {reason}").format(label=needed[0][0], reason=DISTINCT_DIFFERENCING))
     for label, old in needed:
         result = run(scenario, data_dir, "query-approval", orgs=orgs,
                      params={"query": new, "differs_from_query": old, "min_cell": threshold}, **run_kwargs)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sandbox.i18n import N_
 from synthetic import vocab
 
 if TYPE_CHECKING:  # pandas and NumPy load where records are prepared, not when a command starts
@@ -28,14 +29,15 @@ def read_own_records(path: str | Path) -> pd.DataFrame:
 
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: file not found")
+        raise InputError(N_("{path}: file not found").format(path=path))
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path.name}: not a readable CSV file ({exc})") from None
+        raise InputError(N_("{path}: not a readable CSV file ({detail})").format(path=path.name, detail=exc)) from None
     missing = [c for c in vocab.REQUIRED_COLUMNS if c not in df.columns]
     if missing:
-        raise InputError(f"{path.name}: missing required column(s): {', '.join(missing)}")
+        raise InputError(N_("{path}: missing required column(s): {columns}").format(
+            path=path.name, columns=", ".join(missing)))
     try:
         from synthetic.schema import RecordError, validate_records
     except ImportError:  # the schema module is optional for the minimal slice
@@ -58,7 +60,7 @@ def check_range(inputs: dict[str, Any], *, low: int, high: int, source: str) -> 
                 check_range({f"{label}[{i}]": v}, low=low, high=high, source=source)
                 continue
             if not isinstance(v, int) or not low <= v < high:
-                raise InputError(
-                    f"{source}: prepared value {label}[{i}] = {v!r} is outside the range [{low}, {high}) "
+                raise InputError(N_(
+                    "{source}: prepared value {label}[{i}] = {value!r} is outside the range [{low}, {high}) "
                     "that the secure integer type can hold with headroom; refused before secret-sharing"
-                )
+                ).format(source=source, label=label, i=i, value=v, low=low, high=high))

@@ -50,6 +50,11 @@ from synthetic import vocab
 if TYPE_CHECKING:  # pandas and NumPy load where records are prepared, not when a command starts
     import pandas as pd
 
+
+def N_(message: str) -> str:  # noqa: N802  (the gettext convention)
+    """Marks a text for translation (`make i18n` extracts it); `reveals_text` translates it. Identity here."""
+    return message
+
 __all__ = ["DISTINCT_DIFFERENCING", "FIELDS", "LINKAGE_COLUMN", "MAX_CELLS", "MAX_GROUP_BY", "NUMERIC_FIELDS",
            "CompiledQuery", "Field", "Query", "QueryError", "check_linkage", "compile_query", "difference_cells",
            "difference_inputs", "needs_differencing_check", "parse_query", "reveals_text"]
@@ -131,8 +136,12 @@ def _known_fields() -> str:
 
 def _field(name: Any, where: str) -> Field:
     if not isinstance(name, str) or name not in FIELDS:
-        hint = " (age is numeric: use it in a measure, or group by 'minor')" if name in NUMERIC_FIELDS else ""
-        raise QueryError(f"{where}: unknown field {name!r}{hint}; known fields: {_known_fields()}")
+        if name in NUMERIC_FIELDS:
+            raise QueryError(N_("{where}: unknown field {name!r} (age is numeric: use it in a measure, or group by "
+                                "'minor'); known fields: {known}").format(
+                where=where, name=name, known=_known_fields()))
+        raise QueryError(N_("{where}: unknown field {name!r}; known fields: {known}").format(
+            where=where, name=name, known=_known_fields()))
     return FIELDS[name]
 
 
@@ -141,39 +150,43 @@ def parse_query(obj: Any) -> Query:
     if isinstance(obj, Query):
         return obj
     if not isinstance(obj, dict):
-        raise QueryError(f"a query is a JSON object with keys {', '.join(KEYS)}, not {type(obj).__name__}")
+        raise QueryError(N_("a query is a JSON object with keys {keys}, not {type}").format(
+            keys=", ".join(KEYS), type=type(obj).__name__))
     extra = [k for k in obj if k not in KEYS]
     if extra:
-        raise QueryError(f"unknown query key(s): {', '.join(map(repr, extra))}; known: {', '.join(KEYS)}")
+        raise QueryError(N_("unknown query key(s): {extra}; known: {keys}").format(
+            extra=", ".join(map(repr, extra)), keys=", ".join(KEYS)))
 
     group_by = obj.get("group_by")
     if isinstance(group_by, str):
         group_by = [group_by]
     if not isinstance(group_by, list) or not group_by:
-        raise QueryError(f"group_by must be a list of 1 to {MAX_GROUP_BY} fields, not {group_by!r}; "
-                         f"known fields: {_known_fields()}")
+        raise QueryError(N_("group_by must be a list of 1 to {max} fields, not {group_by!r}; known fields: {known}"
+                            ).format(max=MAX_GROUP_BY, group_by=group_by, known=_known_fields()))
     if len(group_by) > MAX_GROUP_BY:
-        raise QueryError(f"group_by has {len(group_by)} fields ({', '.join(map(str, group_by))}); "
-                         f"at most {MAX_GROUP_BY} are allowed")
+        raise QueryError(N_("group_by has {n} fields ({fields}); at most {max} are allowed").format(
+            n=len(group_by), fields=", ".join(map(str, group_by)), max=MAX_GROUP_BY))
     for name in group_by:
         _field(name, "group_by")
     if len(set(group_by)) != len(group_by):
-        raise QueryError(f"group_by names a field twice: {', '.join(group_by)}")
+        raise QueryError(N_("group_by names a field twice: {fields}").format(fields=", ".join(group_by)))
 
     where_obj = obj.get("where") or {}
     if not isinstance(where_obj, dict):
-        raise QueryError(f"where must be an object {{field: [allowed values]}}, not {where_obj!r}")
+        raise QueryError(N_("where must be an object {{field: [allowed values]}}, not {where!r}").format(
+            where=where_obj))
     where = []
     for name, values in where_obj.items():
         f = _field(name, "where")
         if isinstance(values, str):
             values = [values]
         if not isinstance(values, list) or not values:
-            raise QueryError(f"where {name!r}: give a non-empty list of allowed values; allowed: {', '.join(f.codes)}")
+            raise QueryError(N_("where {name!r}: give a non-empty list of allowed values; allowed: {codes}").format(
+                name=name, codes=", ".join(f.codes)))
         for v in values:
             if v not in f.codes:
-                raise QueryError(f"where {name!r}: {v!r} is not in the code list of {name}; "
-                                 f"allowed: {', '.join(f.codes)}")
+                raise QueryError(N_("where {name!r}: {value!r} is not in the code list of {name}; allowed: {codes}"
+                                    ).format(name=name, value=v, codes=", ".join(f.codes)))
         where.append((name, tuple(dict.fromkeys(values))))
 
     measure_obj = obj.get("measure", "count")
@@ -183,28 +196,32 @@ def parse_query(obj: Any) -> Query:
         ((measure, of),) = measure_obj.items()
         if measure == "distinct":
             if of not in DISTINCT_OF:
-                raise QueryError(f"measure distinct: only {', '.join(map(repr, DISTINCT_OF))} can be counted "
-                                 f"distinct (persons, linked on {LINKAGE_COLUMN}), not {of!r}")
+                raise QueryError(N_("measure distinct: only {allowed} can be counted distinct (persons, linked on "
+                                    "{column}), not {of!r}").format(allowed=", ".join(map(repr, DISTINCT_OF)),
+                                                                    column=LINKAGE_COLUMN, of=of))
         elif measure not in ("sum", "mean"):
-            raise QueryError(f"unknown measure {measure!r}; known: {MEASURE_FORMS}")
+            raise QueryError(N_("unknown measure {measure!r}; known: {known}").format(
+                measure=measure, known=MEASURE_FORMS))
         elif of not in NUMERIC_FIELDS:
             if isinstance(of, str) and of in FIELDS:
-                raise QueryError(f"measure {measure}: {of!r} is not numeric "
-                                 f"(numeric fields: {', '.join(NUMERIC_FIELDS)})")
-            raise QueryError(f"measure {measure}: unknown field {of!r}; numeric fields: {', '.join(NUMERIC_FIELDS)}")
+                raise QueryError(N_("measure {measure}: {of!r} is not numeric (numeric fields: {numeric})").format(
+                    measure=measure, of=of, numeric=", ".join(NUMERIC_FIELDS)))
+            raise QueryError(N_("measure {measure}: unknown field {of!r}; numeric fields: {numeric}").format(
+                measure=measure, of=of, numeric=", ".join(NUMERIC_FIELDS)))
     else:
-        raise QueryError(f"measure must be one of {MEASURE_FORMS}, not {measure_obj!r}")
+        raise QueryError(N_("measure must be one of {known}, not {measure!r}").format(
+            known=MEASURE_FORMS, measure=measure_obj))
 
     min_cell = obj.get("min_cell")
     if min_cell is not None and (isinstance(min_cell, bool) or not isinstance(min_cell, int) or min_cell < 0):
-        raise QueryError(f"min_cell must be a whole number of 0 or more, not {min_cell!r}")
+        raise QueryError(N_("min_cell must be a whole number of 0 or more, not {min_cell!r}").format(min_cell=min_cell))
 
     query = Query(tuple(group_by), tuple(where), measure, of, min_cell)
     n = len(_cell_names(query))
     if n > MAX_CELLS:
         sizes = " × ".join(f"{len(_axis(query, g))} ({g})" for g in query.group_by)
-        raise QueryError(f"the group-by has {n} cells ({sizes}); at most {MAX_CELLS} are allowed "
-                         "(filter a field, or group by fewer values)")
+        raise QueryError(N_("the group-by has {n} cells ({sizes}); at most {max} are allowed (filter a field, or "
+                            "group by fewer values)").format(n=n, sizes=sizes, max=MAX_CELLS))
     return query
 
 
@@ -362,7 +379,7 @@ def difference_inputs(new: Any, earlier: Any, df: pd.DataFrame) -> dict[str, lis
     return {"difference": [total], "cell_differences": per_cell}
 
 
-DISTINCT_DIFFERENCING = (
+DISTINCT_DIFFERENCING = N_(
     "the differencing check compares registrations, not linked persons: a count of distinct persons "
     "cannot be checked against an earlier distinct-persons query with other filters (not implemented); "
     "such a query is refused. Keep the earlier query's filters, or ask for registrations (\"count\")")
@@ -375,20 +392,15 @@ def check_linkage(obj: Any, columns_per_org: dict[str, list[str]]) -> None:
         return
     lacking = [org for org, cols in columns_per_org.items() if LINKAGE_COLUMN not in cols]
     if lacking:
-        raise QueryError(f"measure distinct links records on {LINKAGE_COLUMN}, but the file(s) of "
-                         f"{', '.join(lacking)} have no {LINKAGE_COLUMN} column; count registrations "
-                         "(\"count\") instead, or add the linkage key")
+        raise QueryError(N_("measure distinct links records on {column}, but the file(s) of {orgs} have no "
+                            "{column} column; count registrations (\"count\") instead, or add the linkage key").format(
+                                column=LINKAGE_COLUMN, orgs=", ".join(lacking)))
 
 
 def compile_query(obj: Any) -> CompiledQuery:
     """Validate a query (JSON data or `Query`) and compile it for the designed-query protocol."""
     query = parse_query(obj)
     return CompiledQuery(query, _cell_names(query))
-
-
-def N_(message: str) -> str:  # noqa: N802  (the gettext convention)
-    """Marks a text for translation (`make i18n` extracts it); `reveals_text` translates it. Identity here."""
-    return message
 
 
 def _same(message: str) -> str:

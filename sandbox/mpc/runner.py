@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sandbox.i18n import N_
 from sandbox.mpc import computations, forkserver
 from sandbox.scenario import Scenario
 
@@ -133,7 +134,7 @@ def _params(scenario: Scenario, extra: dict[str, Any] | None) -> dict[str, Any]:
     except (TypeError, ValueError, OverflowError):  # None, NaN, infinity, ...
         whole = False
     if not whole:
-        raise MPCError(f"min_cell must be a whole number of 0 or more, not {min_cell!r}")
+        raise MPCError(N_("min_cell must be a whole number of 0 or more, not {min_cell!r}").format(min_cell=min_cell))
     params["min_cell"] = int(min_cell)
     return params
 
@@ -153,7 +154,7 @@ def _designed_params(computation: str, params: dict[str, Any] | None) -> dict[st
     try:
         query = parse_query(params["query"])
     except QueryError as exc:
-        raise MPCError(f"designed query: {exc}") from None
+        raise MPCError(N_("designed query: {error}").format(error=exc)) from None
     params["query"] = query.to_json()
     if query.min_cell is not None:
         params["min_cell"] = query.min_cell
@@ -175,8 +176,10 @@ def _covariate_params(computation: str, params: dict[str, Any], csvs: dict[str, 
     columns = {org: _header(org, path) for org, path in csvs.items()}
     nobody = missing_covariate_columns(covariates, columns)
     if nobody:
-        raise MPCError(f"covariate(s) {', '.join(nobody)}: no organisation of this run has the column "
-                       f"{', '.join(COVARIATES[c] for c in nobody)} in its file ({', '.join(csvs)})")
+        raise MPCError(N_("covariate(s) {covariates}: no organisation of this run has the column {columns} in its "
+                          "file ({orgs})").format(covariates=", ".join(nobody),
+                                                  columns=", ".join(COVARIATES[c] for c in nobody),
+                                                  orgs=", ".join(csvs)))
     params["covariates"] = covariates
 
 
@@ -188,7 +191,8 @@ def _header(org: str, path: Path) -> list[str]:
         with path.open(newline="", encoding="utf-8") as fh:
             return [c.strip() for c in next(csv.reader(fh), [])]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise MPCError(f"{path.name}: not a readable CSV file ({exc})", org=org) from None
+        raise MPCError(N_("{path}: not a readable CSV file ({detail})").format(path=path.name, detail=exc),
+                       org=org) from None
 
 
 def _linkage_params(computation: str, params: dict[str, Any], csvs: dict[str, Path]) -> None:
@@ -203,7 +207,7 @@ def _linkage_params(computation: str, params: dict[str, Any], csvs: dict[str, Pa
     try:
         check_linkage(params["query"], {org: _header(org, path) for org, path in csvs.items()})
     except QueryError as exc:
-        raise MPCError(f"designed query: {exc}") from None
+        raise MPCError(N_("designed query: {error}").format(error=exc)) from None
 
 
 def _approval_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -216,7 +220,7 @@ def _approval_params(params: dict[str, Any]) -> dict[str, Any]:
         try:
             params[key] = parse_query(params.get(key)).to_json()
         except QueryError as exc:
-            raise MPCError(f"query approval, {key}: {exc}") from None
+            raise MPCError(N_("query approval, {key}: {error}").format(key=key, error=exc)) from None
     if params["query"].get("min_cell") is not None:
         params["min_cell"] = params["query"]["min_cell"]
     return params
@@ -225,7 +229,8 @@ def _approval_params(params: dict[str, Any]) -> dict[str, Any]:
 def _org_csv(data_dir: Path, org: str) -> Path:
     path = data_dir / f"{org}.csv"
     if not path.is_file():
-        raise MPCError(f"no data file for organisation {org!r}: {path} does not exist", org=org)
+        raise MPCError(N_("no data file for organisation {org!r}: {path} does not exist").format(org=org, path=path),
+                       org=org)
     return path
 
 
@@ -248,12 +253,12 @@ def run_plain(
 
 def _validate_threshold(m: int, threshold: int | None) -> int:
     if m < 3:
-        raise MPCError(
-            f"MPC with {m} organisation(s) gives no privacy here: Shamir secret sharing with an honest "
+        raise MPCError(N_(
+            "MPC with {m} organisation(s) gives no privacy here: Shamir secret sharing with an honest "
             "majority needs at least 3 parties (add an independent third compute party)"
-        )
+        ).format(m=m))
     if m > 7:
-        raise MPCError(f"the sandbox runs 3 to 7 parties, not {m}")
+        raise MPCError(N_("the sandbox runs 3 to 7 parties, not {m}").format(m=m))
     t = default_threshold(m) if threshold is None else threshold
     if not 1 <= t <= (m - 1) // 2:
         raise MPCError(
@@ -266,10 +271,10 @@ def _validate_threshold(m: int, threshold: int | None) -> int:
 def _describe_exit(code: int) -> str:
     if code < 0:
         try:
-            return f"killed by signal {signal.Signals(-code).name}"
+            return N_("killed by signal {signal}").format(signal=signal.Signals(-code).name)
         except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit code {code}"
+            return N_("killed by signal {signal}").format(signal=-code)
+    return N_("exit code {code}").format(code=code)
 
 
 def _last_error(stderr_path: Path) -> str:
@@ -354,10 +359,11 @@ def run_mpc(
     orgs = list(orgs or scenario.org_ids)
     unknown = [o for o in orgs if o not in scenario.org_ids]
     if unknown:
-        raise MPCError(f"organisation(s) not in scenario {scenario.name!r}: {', '.join(unknown)}")
+        raise MPCError(N_("organisation(s) not in scenario {name!r}: {orgs}").format(
+            name=scenario.name, orgs=", ".join(unknown)))
     repeated = sorted({o for o in orgs if orgs.count(o) > 1})
     if repeated:  # the same file twice would be counted twice by MPC but once by the oracle
-        raise MPCError(f"organisation(s) listed more than once: {', '.join(repeated)}")
+        raise MPCError(N_("organisation(s) listed more than once: {orgs}").format(orgs=", ".join(repeated)))
     if not 0 < timeout < float("inf"):  # NaN or inf would switch off the runner's and the parties' timeouts
         raise MPCError(f"timeout must be a positive number of seconds, not {timeout}")
     if check not in (True, False, "wait", "later"):
@@ -465,7 +471,7 @@ def run_mpc(
             oracle = _oracle_result(oracle_proc, check_dir, timeout)
         detached = later and oracle_proc is not None  # the check goes on after this function returns
     except forkserver.ForkServerError as exc:
-        raise MPCError(f"could not start the parties: {exc}") from None
+        raise MPCError(N_("could not start the parties: {detail}").format(detail=exc)) from None
     finally:
         _stop_all(procs + ([oracle_proc] if oracle_proc is not None and not detached else []))
         if server is not None and not detached:
@@ -481,7 +487,7 @@ def run_mpc(
     first = results[0]
     if any(r["revealed"] != first["revealed"] or r.get("join_opened") != first.get("join_opened")
            for r in results[1:]):
-        raise MPCError("the parties opened different results; the run is invalid")
+        raise MPCError(N_("the parties opened different results; the run is invalid"))
     result = RunResult(
         computation=computation,
         backend="mpyc",
@@ -532,7 +538,8 @@ def run_mpc(
         def pending(wait: float | None) -> None:
             thread.join(wait)
             if thread.is_alive():
-                raise MPCError(f"the plaintext check did not finish within {wait:.0f} s")
+                raise MPCError(N_("the plaintext check did not finish within {seconds} s").format(
+                    seconds=f"{wait:.0f}"))
             if failure:
                 raise failure[0]
 
@@ -576,10 +583,12 @@ def _oracle_result(proc: Any, work: Path, timeout: float) -> dict[str, Any]:
     try:
         proc.wait(timeout=max(5.0, timeout))
     except subprocess.TimeoutExpired:
-        raise MPCError(f"the plaintext check did not finish within {max(5.0, timeout):.0f} s") from None
+        raise MPCError(N_("the plaintext check did not finish within {seconds} s").format(
+            seconds=f"{max(5.0, timeout):.0f}")) from None
     if proc.returncode != 0:
         err = (work / "oracle.err").read_text(errors="replace").strip().splitlines()
-        raise MPCError(f"the plaintext check failed: {err[-1] if err else f'exit code {proc.returncode}'}")
+        reason = err[-1] if err else N_("exit code {code}").format(code=proc.returncode)
+        raise MPCError(N_("the plaintext check failed: {reason}").format(reason=reason))
     return json.loads((work / "oracle.json").read_text(encoding="utf-8"))
 
 
@@ -602,28 +611,32 @@ def _watch(procs: list[Any], orgs: list[str], work: Path, *, timeout: float,
             if stopped:  # the others gave up waiting for a stopped party: it is the one to name
                 i = stopped[0]
                 _stop_all(procs)
-                raise MPCError(f"party {i} ({orgs[i]}) stalled: its process was stopped and did not respond; "
-                               f"party {failed[0]} ({orgs[failed[0]]}) gave up waiting", party=i, org=orgs[i])
+                raise MPCError(N_("party {i} ({org}) stalled: its process was stopped and did not respond; "
+                                  "party {other} ({other_org}) gave up waiting").format(
+                    i=i, org=orgs[i], other=failed[0], other_org=orgs[failed[0]]), party=i, org=orgs[i])
             own = [i for i in failed if codes[i] != EXIT_PEER_LOST]
             i = own[0] if own else failed[0]
             reason = _last_error(work / f"party-{i}.err") or _describe_exit(codes[i])
             if codes[i] < 0:
-                reason = f"the process died ({_describe_exit(codes[i])})"
+                reason = N_("the process died ({reason})").format(reason=_describe_exit(codes[i]))
             _stop_all(procs)
-            raise MPCError(f"party {i} ({orgs[i]}) failed: {reason}", party=i, org=orgs[i])
+            raise MPCError(N_("party {i} ({org}) failed: {reason}").format(i=i, org=orgs[i], reason=reason),
+                           party=i, org=orgs[i])
         if cancel is not None and cancel.is_set():
             _stop_all(procs)
-            raise MPCError("the run was cancelled; all parties were stopped")
+            raise MPCError(N_("the run was cancelled; all parties were stopped"))
         if time.monotonic() > deadline:
             stopped = [i for i, p in enumerate(procs) if p.poll() is None and _is_stopped(p.pid)]
             waiting = [i for i, c in enumerate(codes) if c is None]
             _stop_all(procs)
             if stopped:
                 i = stopped[0]
-                raise MPCError(f"party {i} ({orgs[i]}) stalled: its process was stopped and did not respond "
-                               f"within {timeout:.0f} s", party=i, org=orgs[i])
+                raise MPCError(N_("party {i} ({org}) stalled: its process was stopped and did not respond "
+                                  "within {seconds} s").format(i=i, org=orgs[i], seconds=f"{timeout:.0f}"),
+                               party=i, org=orgs[i])
             names = ", ".join(f"{i} ({orgs[i]})" for i in waiting)
-            raise MPCError(f"timeout after {timeout:.0f} s; still running: party {names}")
+            raise MPCError(N_("timeout after {seconds} s; still running: party {names}").format(
+                seconds=f"{timeout:.0f}", names=names))
         time.sleep(POLL_SECONDS)
 
 

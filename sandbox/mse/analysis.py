@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sandbox.i18n import N_
+
 from .bootstrap import BootstrapResult, bca_bootstrap
 from .diagnostics import estimate_warnings, table_warnings
 from .models import DEFAULT_PTHRESH, MAX_LISTS_EXHAUSTIVE, METHODS, ModelFit, select_model
@@ -55,30 +57,30 @@ def prepare_table(table: CaptureTable) -> tuple[CaptureTable, list[str]]:
     Returns the cleaned table and warnings about what was dropped.
     """
     if table.observed == 0:
-        raise MSEError(
+        raise MSEError(N_(
             "observed total is 0: nobody was seen on any list, so there is nothing to estimate from"
-        )
+        ))
     if int((table.counts > 0).sum()) == 1:
         label = table.pattern_labels()[int(table.counts.argmax())]
-        raise MSEError(
-            f"all {table.observed} observed people are in one pattern ({label}); with no "
+        raise MSEError(N_(
+            "all {n} observed people are in one pattern ({label}); with no "
             "variation between lists the estimate does not exist"
-        )
+        ).format(n=table.observed, label=label))
     empty = [name for name, total in table.list_totals().items() if total == 0]
     notes = []
     if empty:
         table = table.drop_lists(empty) if table.k - len(empty) >= MIN_LISTS else _too_few(table, empty)
-        notes.append(f"List(s) {', '.join(empty)} contain nobody and were left out of the estimate.")
+        notes.append(N_("List(s) {lists} contain nobody and were left out of the estimate.").format(
+            lists=", ".join(empty)))
     return table, notes
 
 
 def _too_few(table: CaptureTable, empty: Sequence[str]) -> CaptureTable:
     """Raise: after dropping empty lists fewer than two remain."""
     left = [n for n in table.lists if n not in empty]
-    raise MSEError(
-        f"only {len(left)} list(s) ({', '.join(left)}) contain anyone; "
-        f"at least {MIN_LISTS} non-empty lists are needed"
-    )
+    raise MSEError(N_(
+        "only {n} list(s) ({lists}) contain anyone; at least {min} non-empty lists are needed"
+    ).format(n=len(left), lists=", ".join(left), min=MIN_LISTS))
 
 
 def available_methods(table: CaptureTable) -> list[str]:
@@ -99,12 +101,12 @@ def _bootstrap(
     try:
         boot = bca_bootstrap(table, lambda t: point_estimate(t, method, pthresh), n_boot, seed)
     except MSEError as exc:
-        messages.append(f"No bootstrap interval: {exc}.")
+        messages.append(N_("No bootstrap interval: {error}.").format(error=exc))
         return None
     if boot.n_failed:
-        messages.append(
-            f"{boot.n_failed} of {n_boot} bootstrap replicates had no estimate and were left out."
-        )
+        messages.append(N_(
+            "{failed} of {n} bootstrap replicates had no estimate and were left out."
+        ).format(failed=boot.n_failed, n=n_boot))
     return boot
 
 
@@ -121,7 +123,7 @@ def analyse(
     unusable or the estimate does not exist.
     """
     if not 0 < pthresh <= 1:
-        raise MSEError(f"pthresh must be in (0, 1], got {pthresh}")
+        raise MSEError(N_("pthresh must be in (0, 1], got {pthresh}").format(pthresh=pthresh))
     cleaned, notes = prepare_table(table)
     fit = select_model(cleaned, method, pthresh)
     messages = notes + table_warnings(cleaned) + estimate_warnings(cleaned.observed, fit.estimate, method)

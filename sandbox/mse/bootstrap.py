@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from sandbox.i18n import N_
+
 from .table import CaptureTable, MSEError
 
 Estimator = Callable[[CaptureTable], float]
@@ -88,7 +90,7 @@ def bca_bootstrap(
     which no estimate exists are dropped and counted in ``n_failed``.
     """
     if n_boot < 10:
-        raise MSEError(f"the bootstrap needs at least 10 replicates, got {n_boot}")
+        raise MSEError(N_("the bootstrap needs at least 10 replicates, got {n}").format(n=n_boot))
     rng = np.random.default_rng(seed)
     estimate = estimator(table)
     replicates, failed = [], 0
@@ -98,7 +100,8 @@ def bca_bootstrap(
         except MSEError:
             failed += 1
     if len(replicates) < 10:
-        raise MSEError(f"only {len(replicates)} of {n_boot} bootstrap replicates gave an estimate")
+        raise MSEError(N_("only {good} of {n} bootstrap replicates gave an estimate").format(
+            good=len(replicates), n=n_boot))
     values = np.asarray(replicates, float)
     acceleration = jackknife_acceleration(table, estimator)
     tail = (1.0 - level) / 2.0

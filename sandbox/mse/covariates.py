@@ -51,6 +51,8 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from sandbox.i18n import N_
+
 from .models import mle_exists
 from .table import MIN_LISTS, MSEError
 
@@ -332,10 +334,10 @@ def table_from_patterns_by(
     frame = frame[(frame[list(lists)].sum(axis=1) > 0) & (frame["count"] > 0)]
     notes = []
     if suppressed:
-        notes.append(
-            f"{len(suppressed)} cell(s) were too small to open and count as 0 here; the estimate is "
+        notes.append(N_(
+            "{n} cell(s) were too small to open and count as 0 here; the estimate is "
             "biased by what was hidden (see the disclosure lesson)."
-        )
+        ).format(n=len(suppressed)))
     return _from_rows(frame, lists, covariates, source), notes
 
 
@@ -690,13 +692,13 @@ def model_search(fitter: _Fitter) -> tuple[list[PathStep], list[Term]]:
     """Stepwise BIC, then AIC, then k = 1 (as ``mse::model_search``); returns the path and skipped terms."""
     main = fitter.fit(())
     if main.rank < main.n_params:
-        raise MSEError("the main-effects model is not identifiable on this table (too few cells observed)")
+        raise MSEError(N_("the main-effects model is not identifiable on this table (too few cells observed)"))
     if not main.valid:
-        raise MSEError(
+        raise MSEError(N_(
             "the main-effects model has no finite maximum likelihood estimate on this table "
             "(Fienberg-Rinaldo): some list or covariate level is never observed together with the others; "
             "merge sparse levels or leave a covariate out"
-        )
+        ))
     skipped: set[Term] = set()
     path = [_path_step(fitter, "", ())]
     start: tuple[Term, ...] = ()
@@ -797,27 +799,27 @@ def analyse_covariates(
     fit = fitter.fit(path[chosen].terms)
     messages = list(notes)
     if table.n_missing:
-        messages.append(
-            f"{table.n_missing} observed people have a missing covariate value; they are imputed by EM "
+        messages.append(N_(
+            "{n} observed people have a missing covariate value; they are imputed by EM "
             "(spread over the levels in proportion to the model), not dropped."
-        )
+        ).format(n=table.n_missing))
     if skipped:
-        messages.append(
+        messages.append(N_(
             "Terms never fitted because the model with them has no finite maximum likelihood estimate "
             "(Fienberg-Rinaldo: a list never records a level, or a level combination is never observed): "
-            + ", ".join(term_label(t) for t in skipped)
-            + "."
-        )
+            "{terms}."
+        ).format(terms=", ".join(term_label(t) for t in skipped)))
     if fit.estimate > 5 * table.observed:
-        messages.append(
-            f"The estimate is more than 5 times the observed {table.observed:,}: the lists overlap little "
+        messages.append(N_(
+            "The estimate is more than 5 times the observed {n}: the lists overlap little "
             "and the model extrapolates far."
-        )
+        ).format(n=f"{table.observed:,}"))
     boot = None
     ci95 = None
     if n_boot:
         if table.n_missing:
-            messages.append("No bootstrap interval: the parametric bootstrap is not implemented with missing values.")
+            messages.append(N_("No bootstrap interval: the parametric bootstrap is not implemented with missing "
+                               "values."))
         else:
             boot = _bootstrap(fitter, fit, n_boot, seed)
             ci95 = _quantiles(boot.sum(axis=1))

@@ -41,6 +41,8 @@ import statsmodels.api as sm
 from scipy import stats
 from scipy.optimize import linprog
 
+from sandbox.i18n import N_
+
 from .table import CaptureTable, MSEError
 
 #: An interaction: the sorted indices of two or more lists.
@@ -219,11 +221,11 @@ def _fit_design(table: CaptureTable, terms: tuple[Term, ...], design: _Design) -
         try:
             result = sm.GLM(design.counts, design.matrix, family=sm.families.Poisson()).fit()
         except (ValueError, np.linalg.LinAlgError) as exc:  # pragma: no cover - defensive
-            raise MSEError(f"model fit failed: {exc}") from None
+            raise MSEError(N_("model fit failed: {detail}").format(detail=exc)) from None
     params = np.asarray(result.params, dtype=float)
     dark = math.exp(params[0]) if params[0] < 700 else math.inf
     if not (result.converged and np.all(np.isfinite(params)) and math.isfinite(dark)):
-        raise MSEError("the model fit did not converge to a finite estimate")
+        raise MSEError(N_("the model fit did not converge to a finite estimate"))
     fitted = np.zeros(len(table.counts))
     fitted[design.keep] = np.asarray(result.fittedvalues, dtype=float)
     # every term counts, including those at minus infinity (as SparseMSE's AIC
@@ -259,20 +261,20 @@ def _no_estimate_reason(table: CaptureTable) -> str:
     totals = table.list_totals()
     full = [name for name, total in totals.items() if total == table.observed]
     if not any(table.pair_overlaps().values()):
-        return (
+        return N_(
             "the estimate does not exist: no person appears on more than one list, "
             "so the lists give no information about how many people were missed"
         )
     if full:
-        return (
-            f"the estimate does not exist: list {full[0]} contains every observed "
+        return N_(
+            "the estimate does not exist: list {name} contains every observed "
             "person, so nobody is seen only outside it and the number missed "
             "cannot be estimated"
-        )
+        ).format(name=full[0])
     empty = [name for name, total in totals.items() if total == 0]
     if empty:
-        return f"the estimate does not exist: list(s) {', '.join(empty)} contain nobody"
-    return (
+        return N_("the estimate does not exist: list(s) {lists} contain nobody").format(lists=", ".join(empty))
+    return N_(
         "the estimate does not exist for the main-effects model on this table (the overlaps are too sparse)"
     )
 
@@ -354,12 +356,11 @@ def best_subset_fit(table: CaptureTable, criterion: str = "bic", maxorder: int =
     if criterion not in ("aic", "bic"):
         raise MSEError(f"unknown criterion {criterion!r}; use 'aic' or 'bic'")
     if table.k > MAX_LISTS_EXHAUSTIVE:
-        raise MSEError(
-            f"{criterion.upper()} search over all models is limited to "
-            f"{MAX_LISTS_EXHAUSTIVE} lists (this table has {table.k}: "
-            f"{2 ** (table.k * (table.k - 1) // 2)} models); use the stepwise method "
-            "or merge lists"
-        )
+        raise MSEError(N_(
+            "{criterion} search over all models is limited to {max} lists (this table has {k}: "
+            "{models} models); use the stepwise method or merge lists"
+        ).format(criterion=criterion.upper(), max=MAX_LISTS_EXHAUSTIVE, k=table.k,
+                 models=2 ** (table.k * (table.k - 1) // 2)))
     fit_main_effects(table)  # raises a clear error if nothing can be estimated
     fits = _fit_all(table, hierarchical_models(table.k, maxorder))
     # the existence check is costly: run it only down the ranking, until a model passes
@@ -367,7 +368,7 @@ def best_subset_fit(table: CaptureTable, criterion: str = "bic", maxorder: int =
         design = reduced_design(table, fit.terms)
         if mle_exists(design.matrix, design.counts):
             return fit
-    raise MSEError("no model has a finite estimate for this table")  # pragma: no cover
+    raise MSEError(N_("no model has a finite estimate for this table"))  # pragma: no cover
 
 
 def _fit_all(table: CaptureTable, models: Iterator[tuple[Term, ...]]) -> list[ModelFit]:
@@ -408,7 +409,7 @@ def select_model(table: CaptureTable, method: str = "stepwise", pthresh: float =
     if method not in chooser:
         raise MSEError(f"unknown method {method!r}; choose one of {', '.join(ALL_METHODS)}")
     if table.observed == 0:
-        raise MSEError(
+        raise MSEError(N_(
             "observed total is 0: nobody was seen on any list, so there is nothing to estimate from"
-        )
+        ))
     return chooser[method]()

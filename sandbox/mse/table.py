@@ -20,6 +20,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sandbox.i18n import N_
+
+# Where a bad cell of a counts CSV is (the {place} of the errors below).
+_CELL = N_("{source}, line {line}, column {column!r}")
+
 #: Fewest lists for which MSE makes sense.
 MIN_LISTS = 2
 #: Most lists accepted (2**10 - 1 = 1023 cells); more makes every cell tiny.
@@ -49,35 +54,37 @@ def _check_list_names(lists: Sequence[str], source: str) -> tuple[str, ...]:
     """Validate the list names and return them as a tuple."""
     names = tuple(str(name).strip() for name in lists)
     if len(names) < MIN_LISTS:
-        raise MSEError(
-            f"{source}: multiple systems estimation needs at least {MIN_LISTS} lists, "
-            f"got {len(names)} ({', '.join(names) or 'none'})"
-        )
+        raise MSEError(N_(
+            "{source}: multiple systems estimation needs at least {min} lists, got {n} ({names})"
+        ).format(source=source, min=MIN_LISTS, n=len(names), names=", ".join(names) or "none"))
     if len(names) > MAX_LISTS:
-        raise MSEError(
-            f"{source}: {len(names)} lists is more than the supported maximum of "
-            f"{MAX_LISTS}; merge small lists first"
-        )
+        raise MSEError(N_(
+            "{source}: {n} lists is more than the supported maximum of {max}; merge small lists first"
+        ).format(source=source, n=len(names), max=MAX_LISTS))
     if any(not name for name in names):
-        raise MSEError(f"{source}: a list name is empty")
+        raise MSEError(N_("{source}: a list name is empty").format(source=source))
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise MSEError(f"{source}: duplicate list name(s): {', '.join(duplicates)}")
+        raise MSEError(N_("{source}: duplicate list name(s): {names}").format(
+            source=source, names=", ".join(duplicates)))
     return names
 
 
 def _check_count(value: object, where: str) -> int:
     """Return ``value`` as a non-negative int or raise :class:`MSEError`."""
     if isinstance(value, bool):
-        raise MSEError(f"{where}: count must be a whole number, got {value!r}")
+        raise MSEError(N_("{place}: count must be a whole number, got {value!r}").format(
+            place=where, value=value))
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise MSEError(f"{where}: count must be a whole number, got {value!r}") from None
+        raise MSEError(N_("{place}: count must be a whole number, got {value!r}").format(
+            place=where, value=value)) from None
     if not math.isfinite(number) or number != int(number):
-        raise MSEError(f"{where}: count must be a whole number, got {value!r}")
+        raise MSEError(N_("{place}: count must be a whole number, got {value!r}").format(
+            place=where, value=value))
     if number < 0:
-        raise MSEError(f"{where}: count must not be negative, got {int(number)}")
+        raise MSEError(N_("{place}: count must not be negative, got {value}").format(place=where, value=int(number)))
     return int(number)
 
 
@@ -224,27 +231,26 @@ def table_from_frame(frame: pd.DataFrame, source: str = "table") -> CaptureTable
     """
     columns = [str(c).strip() for c in frame.columns]
     if not columns or columns[-1].lower() != COUNT_COLUMN:
-        raise MSEError(
-            f"{source}: the last column must be '{COUNT_COLUMN}', got "
-            f"{columns[-1] if columns else 'no columns'!r}"
-        )
+        raise MSEError(N_("{source}: the last column must be '{count}', got {last!r}").format(
+            source=source, count=COUNT_COLUMN, last=columns[-1] if columns else "no columns"))
     names = _check_list_names(columns[:-1], source)
     if frame.empty:
-        raise MSEError(f"{source}: no rows")
+        raise MSEError(N_("{source}: no rows").format(source=source))
     counts: dict[tuple[int, ...], int] = {}
     for position, (_, row) in enumerate(frame.iterrows()):
         line = position + 2  # header is line 1
         key = tuple(
-            _parse_bit(row.iloc[i], f"{source}, line {line}, column {names[i]!r}") for i in range(len(names))
+            _parse_bit(row.iloc[i], _CELL.format(source=source, line=line, column=names[i])) for i in range(len(names))
         )
-        count = _check_count(row.iloc[-1], f"{source}, line {line}, column {COUNT_COLUMN!r}")
+        count = _check_count(row.iloc[-1], _CELL.format(source=source, line=line, column=COUNT_COLUMN))
         if not any(key):
-            raise MSEError(
-                f"{source}, line {line}: all-zero row; people on no list cannot be "
+            raise MSEError(N_(
+                "{source}, line {line}: all-zero row; people on no list cannot be "
                 "observed (that is what MSE estimates) - remove the row"
-            )
+            ).format(source=source, line=line))
         if key in counts:
-            raise MSEError(f"{source}, line {line}: duplicate pattern {_label(names, key)}")
+            raise MSEError(N_("{source}, line {line}: duplicate pattern {pattern}").format(
+                source=source, line=line, pattern=_label(names, key)))
         counts[key] = count
     return CaptureTable.from_counts(names, counts)
 
@@ -259,7 +265,7 @@ def _parse_bit(value: object, where: str) -> int:
     text = str(value).strip()
     if text in {"0", "1", "0.0", "1.0"}:
         return int(float(text))
-    raise MSEError(f"{where}: expected 0 or 1, got {text!r}")
+    raise MSEError(N_("{place}: expected 0 or 1, got {text!r}").format(place=where, text=text))
 
 
 def load_counts_csv(path: str | Path) -> CaptureTable:
@@ -270,13 +276,13 @@ def load_counts_csv(path: str | Path) -> CaptureTable:
     """
     path = Path(path)
     if not path.is_file():
-        raise MSEError(f"{path}: file not found")
+        raise MSEError(N_("{path}: file not found").format(path=path))
     try:
         frame = pd.read_csv(path, dtype=str, skipinitialspace=True, keep_default_na=False)
     except pd.errors.EmptyDataError:
-        raise MSEError(f"{path.name}: the file is empty") from None
+        raise MSEError(N_("{path}: the file is empty").format(path=path.name)) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise MSEError(f"{path.name}: not a readable CSV file ({exc})") from None
+        raise MSEError(N_("{path}: not a readable CSV file ({detail})").format(path=path.name, detail=exc)) from None
     return table_from_frame(frame, source=path.name)
 
 

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 
 from sandbox.i18n import current_language, format_decimal, plotly_separators
 from sandbox.i18n import gettext as _
+from sandbox.views.labels import phase_label
 from sandbox.views.ledger import seen_label
 from sandbox.views.run_view import PartyView
 from sandbox.views.uniformity import Uniformity
@@ -91,7 +92,7 @@ def fig_sequence(view: PartyView, colours: dict[str, str]) -> go.Figure:
             fillcolor="#e9ecef",
             opacity=0.5,
             line_width=0,
-            annotation_text=phase["name"],
+            annotation_text=phase_label(phase["name"]),
             annotation_position="top left",
             annotation_font_size=16,
         )

@@ -34,6 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sandbox.i18n import N_
+
 __all__ = [
     "FACILITATOR",
     "AuditEntry",
@@ -184,7 +186,8 @@ class RoomStore:
     def _room_row(conn: sqlite3.Connection, code: str) -> sqlite3.Row:
         row = conn.execute("SELECT * FROM rooms WHERE code = ?", (code,)).fetchone()
         if row is None:
-            raise UnknownRoom(f"there is no room with code {code!r}; check the code on the projector")
+            raise UnknownRoom(N_("there is no room with code {code!r}; check the code on the projector").format(
+                code=code))
         return row
 
     @staticmethod
@@ -194,14 +197,14 @@ class RoomStore:
             return FACILITATOR
         row = conn.execute("SELECT org FROM seats WHERE code = ? AND token = ?", (room["code"], token)).fetchone()
         if row is None:
-            raise NotAllowed("you are not in this room (join it first)")
+            raise NotAllowed(N_("you are not in this room (join it first)"))
         return row["org"]
 
     # ------------------------------------------------------------------ rooms and seats
     def open_room(self, scenario: str, seed: int, orgs: list[str]) -> Room:
         """Open a new room for the scenario's organisations; returns it with the facilitator token."""
         if len(set(orgs)) != len(orgs) or not orgs:
-            raise RoomError("a room needs a list of distinct organisations")
+            raise RoomError(N_("a room needs a list of distinct organisations"))
         token = secrets.token_urlsafe(16)
         for _ in range(20):
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
@@ -237,7 +240,7 @@ class RoomStore:
         with self._write() as conn:
             room = self._room_row(conn, code)
             if org not in json.loads(room["orgs"]):
-                raise RoomError(f"{org!r} is not one of the organisations in room {code}")
+                raise RoomError(N_("{org!r} is not one of the organisations in room {code}").format(org=org, code=code))
             seat = conn.execute("SELECT token FROM seats WHERE code = ? AND org = ?", (code, org)).fetchone()
             if seat is not None:
                 if token and secrets.compare_digest(token, seat["token"]):
@@ -251,8 +254,8 @@ class RoomStore:
                 conn.execute("INSERT INTO seats VALUES (?, ?, ?, ?)", (code, org, new_token, _now()))
                 self._log(conn, code, org, "joined")
         if refused:  # raised after the commit so that the refusal stays in the audit log
-            raise SeatTaken(f"the seat of {org} is already taken in room {code}; ask the facilitator "
-                            "to free it if that browser is gone")
+            raise SeatTaken(N_("the seat of {org} is already taken in room {code}; ask the facilitator "
+                               "to free it if that browser is gone").format(org=org, code=code))
         return new_token
 
     def free_seat(self, code: str, org: str, facilitator_token: str) -> None:
@@ -260,7 +263,7 @@ class RoomStore:
         code = _clean_code(code)
         with self._write() as conn:
             if self._actor(conn, self._room_row(conn, code), facilitator_token) != FACILITATOR:
-                raise NotAllowed("only the facilitator can free a seat")
+                raise NotAllowed(N_("only the facilitator can free a seat"))
             conn.execute("DELETE FROM seats WHERE code = ? AND org = ?", (code, org))
             self._log(conn, code, FACILITATOR, "freed seat", org)
 
@@ -276,7 +279,7 @@ class RoomStore:
         code = _clean_code(code)
         with self._write() as conn:
             if self._actor(conn, self._room_row(conn, code), facilitator_token) != FACILITATOR:
-                raise NotAllowed("only the facilitator can close the room")
+                raise NotAllowed(N_("only the facilitator can close the room"))
             conn.execute("DELETE FROM rooms WHERE code = ?", (code,))
 
     # ------------------------------------------------------------------ proposals and votes
@@ -284,21 +287,21 @@ class RoomStore:
                 params: dict[str, Any] | None = None) -> Proposal:
         code = _clean_code(code)
         if len(set(orgs)) < MIN_PARTIES or len(set(orgs)) != len(orgs):
-            raise RoomError(f"a proposal needs at least {MIN_PARTIES} different organisations: with two, "
-                            "secret sharing hides nothing")
+            raise RoomError(N_("a proposal needs at least {n} different organisations: with two, "
+                               "secret sharing hides nothing").format(n=MIN_PARTIES))
         if computation == "designed-query":  # checked now, so that every browser can show what it reveals
             from sandbox.mpc.query import QueryError, parse_query
 
             try:
                 params = {**(params or {}), "query": parse_query((params or {}).get("query")).to_json()}
             except QueryError as exc:
-                raise RoomError(f"the designed query cannot run: {exc}") from None
+                raise RoomError(N_("the designed query cannot run: {error}").format(error=exc)) from None
         with self._write() as conn:
             room = self._room_row(conn, code)
             actor = self._actor(conn, room, token)
             unknown = [o for o in orgs if o not in json.loads(room["orgs"])]
             if unknown:
-                raise RoomError(f"not in this room: {', '.join(unknown)}")
+                raise RoomError(N_("not in this room: {orgs}").format(orgs=", ".join(unknown)))
             cur = conn.execute(
                 "INSERT INTO proposals (code, computation, orgs, params, proposed_by, created, status) "
                 "VALUES (?, ?, ?, ?, ?, ?, 'pending')",
@@ -315,14 +318,14 @@ class RoomStore:
             org = self._actor(conn, self._room_row(conn, code), token)
             row = conn.execute("SELECT * FROM proposals WHERE id = ? AND code = ?", (proposal_id, code)).fetchone()
             if row is None:
-                raise RoomError(f"there is no proposal #{proposal_id} in this room")
+                raise RoomError(N_("there is no proposal #{id} in this room").format(id=proposal_id))
             orgs = json.loads(row["orgs"])
             if org not in orgs:
-                raise NotAllowed(f"{org} is not part of proposal #{proposal_id}")
+                raise NotAllowed(N_("{org} is not part of proposal #{id}").format(org=org, id=proposal_id))
             if row["status"] != "pending":
-                raise NotAllowed(f"proposal #{proposal_id} is already {row['status']}")
+                raise NotAllowed(N_("proposal #{id} is already {status}").format(id=proposal_id, status=row["status"]))
             if conn.execute("SELECT 1 FROM votes WHERE proposal = ? AND org = ?", (proposal_id, org)).fetchone():
-                raise NotAllowed(f"{org} has already voted on proposal #{proposal_id}")
+                raise NotAllowed(N_("{org} has already voted on proposal #{id}").format(org=org, id=proposal_id))
             conn.execute("INSERT INTO votes VALUES (?, ?, ?, ?)", (proposal_id, org, int(bool(approve)), _now()))
             self._log(conn, code, org, "approved" if approve else "rejected", f"#{proposal_id} {row['computation']}")
             votes = dict(conn.execute("SELECT org, approve FROM votes WHERE proposal = ?", (proposal_id,)).fetchall())
@@ -457,8 +460,8 @@ def _run_designed(store: RoomStore, code: str, prop: Proposal, scenario: Any, fo
                   "(one bit opened inside MPC)")
     refused = outcome.refused_by
     if refused is not None:
-        store.refuse_run(code, prop.id, f"its answer would differ from {refused.earlier_label}'s by too few "
-                         f"records. {REFUSAL_TELLS}")
+        store.refuse_run(code, prop.id, N_("its answer would differ from {label}'s by too few records. {detail}"
+                                           ).format(label=refused.earlier_label, detail=REFUSAL_TELLS))
         return None
     run = outcome.run
     store.log(code, "room", "ran", f"#{prop.id} designed-query {json.dumps(outcome.query, ensure_ascii=False)} "
