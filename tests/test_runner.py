@@ -255,9 +255,20 @@ def test_cancel_stops_all_parties(scenario, tmp_path):
 
     data = write_small_dataset(tmp_path / "big", seed=4, low=3000, high=4000)
     cancel = threading.Event()
-    threading.Timer(1.0, cancel.set).start()
+
+    def cancel_mid_run():
+        """Once the parties run, stop one of them (so the run cannot finish first, however fast it is), then
+        cancel: the runner must end every party, the stopped one included."""
+        deadline = time.monotonic() + 30
+        while not (pids := _party_pids(data)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if pids:
+            os.kill(min(pids), signal.SIGSTOP)
+        cancel.set()
+
+    threading.Thread(target=cancel_mid_run, daemon=True).start()
     with pytest.raises(MPCError, match="cancelled"):
-        run_mpc(scenario, data, "crosstab-form-sector", orgs=scenario.org_ids[:3], cancel=cancel)
+        run_mpc(scenario, data, "crosstab-form-sector", orgs=scenario.org_ids[:3], cancel=cancel, timeout=60)
     assert _party_pids(data) == set() and _orphans() == set()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from sandbox.mpc.forkserver import find_parties
@@ -19,7 +21,8 @@ def _protocol_seconds(result) -> float:
 
 
 def _party_processes() -> set[int]:
-    return set(find_parties())
+    """This test's party processes (its runs' runner is this process; other test runs on the machine don't count)."""
+    return {pid for pid, info in find_parties().items() if info["runner"] == os.getpid()}
 
 
 def test_counts_by_form_through_relays_matches_oracle_and_is_slower(scenario, small_data, tmp_path):
