@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 SCENARIO ?= nl-baseline
 STAMP := $(VENV)/.installed
+# `make test` runs the suite in this many pytest-xdist workers (tests/conftest.py keeps each module, and all the
+# real-browser tests, on one worker); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
+PYTEST_WORKERS := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
 
 .PHONY: run test test-fast bench screenshots browser lint clean i18n i18n-extract i18n-update i18n-compile
 
@@ -44,11 +48,11 @@ run: $(STAMP) $(MO)
 
 ## test: install and run the whole suite, browser tests included (Chromium from Debian: see `make browser`)
 test: $(STAMP) $(MO) browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 ## test-fast: everything except the real-browser tests
 test-fast: $(STAMP) $(MO)
-	$(BIN)/python -m pytest -m "not e2e"
+	$(BIN)/python -m pytest $(PYTEST_WORKERS) -m "not e2e"
 
 ## bench: benchmarks; results go to benchmarks/results/, summary tables to stdout
 bench: $(STAMP)

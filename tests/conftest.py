@@ -159,3 +159,16 @@ def plotly_array(value) -> list:
 
         return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
     return list(value)
+
+
+# ----------------------------------------------------------------------------- two workers (`make test`)
+
+def pytest_collection_modifyitems(config, items):
+    """`make test` runs the suite in two pytest-xdist workers with `--dist loadgroup`: each test module stays on
+    one worker (its module-scoped fixtures are made once), and every real-browser test is in one group, so two
+    browsers with their Streamlit servers never compete for this machine's two cores."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        browser = item.get_closest_marker("e2e") is not None or "page" in getattr(item, "fixturenames", ())
+        item.add_marker(pytest.mark.xdist_group("browser" if browser else item.module.__name__))

@@ -28,7 +28,7 @@ MODULE_SKIP = "import pytest\n\npytest.importorskip('a_module_that_is_not_instal
 XFAIL = "import pytest\n\n@pytest.mark.xfail(reason='known')\ndef test_known():\n    assert False\n"
 
 
-def run_pytest(tmp_path: Path, source: str, require: str | None) -> subprocess.CompletedProcess:
+def run_pytest(tmp_path: Path, source: str, require: str | None, *extra: str) -> subprocess.CompletedProcess:
     (tmp_path / "test_case.py").write_text(PASSING + "\n" + source)
     env = {k: v for k, v in os.environ.items() if k not in ("REQUIRE_NO_SKIPS", "PYTEST_ADDOPTS")}
     env["PYTHONPATH"] = str(ROOT)
@@ -36,7 +36,7 @@ def run_pytest(tmp_path: Path, source: str, require: str | None) -> subprocess.C
         env["REQUIRE_NO_SKIPS"] = require
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "tests.skip_policy", "-p", "no:cacheprovider", "-q",
-         "--rootdir", str(tmp_path), "-c", os.devnull, str(tmp_path)],
+         "--rootdir", str(tmp_path), "-c", os.devnull, *extra, str(tmp_path)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )
 
@@ -45,6 +45,15 @@ def test_a_skip_for_missing_data_fails_the_run(tmp_path):
     out = run_pytest(tmp_path, DATA_MISSING, "1")
     assert out.returncode == pytest.ExitCode.TESTS_FAILED, out.stdout + out.stderr
     assert "UNEXPECTED SKIP test_case.py::test_needs_data: bundled MSE data sets not present" in out.stdout
+
+
+def test_a_skip_fails_the_run_with_two_workers_too(tmp_path):
+    """`make test` runs the suite in two pytest-xdist workers: the skips they report reach the hooks too."""
+    (tmp_path / "test_other.py").write_text(MODULE_SKIP + "\n" + PASSING)
+    out = run_pytest(tmp_path, DATA_MISSING, "1", "-n", "2", "--dist", "loadgroup")
+    assert out.returncode == pytest.ExitCode.TESTS_FAILED, out.stdout + out.stderr
+    assert "UNEXPECTED SKIP test_case.py::test_needs_data: bundled MSE data sets not present" in out.stdout
+    assert "UNEXPECTED SKIP test_other.py" in out.stdout
 
 
 def test_a_module_skipped_at_import_fails_the_run(tmp_path):
