@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .bootstrap import BootstrapResult, bca_bootstrap
+from .bootstrap import BootstrapResult, bca_bootstrap, top_models_bootstrap
 from .diagnostics import estimate_warnings, table_warnings
-from .models import DEFAULT_PTHRESH, MAX_LISTS_EXHAUSTIVE, METHODS, ModelFit, select_model
+from .models import AUTO_MAXORDER, DEFAULT_PTHRESH, MAX_LISTS_EXHAUSTIVE, METHODS, ModelFit, select_model
 from .table import MIN_LISTS, CaptureTable, MSEError
 
 
@@ -33,6 +33,8 @@ class MSEResult:
     warnings: list[str] = field(default_factory=list)
     fit: ModelFit | None = None
     bootstrap: BootstrapResult | None = None
+    #: Models refitted per replicate by the top-models bootstrap (0: the whole selection is repeated).
+    top_models: int = 0
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready summary (the CLI output)."""
@@ -46,6 +48,7 @@ class MSEResult:
             "n_bootstrap": len(self.bootstrap.replicates) if self.bootstrap else 0,
             "warnings": list(self.warnings),
             "empty_overlap_terms": list(self.empty_overlap_terms),
+            "top_models": self.top_models,
         }
 
 
@@ -108,24 +111,64 @@ def _bootstrap(
     return boot
 
 
+def _top_models_bootstrap(
+    table: CaptureTable, method: str, n_boot: int, seed: int | None, ntop: int | None, messages: list[str]
+) -> tuple[BootstrapResult | None, int]:
+    """MultipleSystemsEstimation's bootstrap over the top models; problems become warnings.
+    The models are those the method searches: two-way for ``bic``, up to :data:`AUTO_MAXORDER` for ``auto``."""
+    maxorder = AUTO_MAXORDER.get(table.k, 2) if method == "auto" else 2
+    try:
+        boot, used = top_models_bootstrap(table, n_boot, seed, ntop, maxorder)
+    except MSEError as exc:
+        messages.append(f"No bootstrap interval: {exc}.")
+        return None, 0
+    if boot.n_failed:
+        messages.append(f"{boot.n_failed} of {n_boot} bootstrap replicates had no estimate and were left out.")
+    return boot, used
+
+
 def analyse(
     table: CaptureTable,
     method: str = "stepwise",
     pthresh: float = DEFAULT_PTHRESH,
     n_boot: int = 0,
     seed: int | None = None,
+    top_models: int | None = None,
 ) -> MSEResult:
     """Run one MSE method, optionally with a BCa bootstrap interval.
+
+    ``top_models`` (methods ``bic`` and ``auto``, up to 5 lists): bootstrap over
+    that many best models by BIC on the data, as MultipleSystemsEstimation's
+    ``estimate_population``; ``-1`` its default number (all for 3 lists, 20 for 4,
+    100 for 5).  The models are those the method searches (``bic``: two-way;
+    ``auto``: with triples for 4-5 lists).  Without it the whole model selection
+    is repeated on every replicate.
 
     Raises :class:`MSEError` (with a plain-language message) when the input is
     unusable or the estimate does not exist.
     """
     if not 0 < pthresh <= 1:
         raise MSEError(f"pthresh must be in (0, 1], got {pthresh}")
+    if top_models is not None:
+        if method not in ("bic", "auto"):
+            raise MSEError(f"the top-models bootstrap is for the methods bic and auto, not {method}")
+        if top_models != -1 and top_models < 1:
+            raise MSEError(f"the number of top models must be at least 1, got {top_models}")
+        if not n_boot:
+            raise MSEError("the top-models bootstrap needs a number of bootstrap replicates")
     cleaned, notes = prepare_table(table)
     fit = select_model(cleaned, method, pthresh)
     messages = notes + table_warnings(cleaned) + estimate_warnings(cleaned.observed, fit.estimate, method)
-    boot = _bootstrap(cleaned, method, pthresh, n_boot, seed, messages) if n_boot else None
+    used = 0
+    if n_boot and top_models is not None and cleaned.k <= MAX_LISTS_EXHAUSTIVE:
+        boot, used = _top_models_bootstrap(cleaned, method, n_boot, seed, top_models, messages)
+    else:
+        if top_models is not None:
+            messages.append(
+                f"With {cleaned.k} lists the model is chosen stepwise, so the bootstrap repeats the stepwise "
+                "selection (no ranking of top models), as MultipleSystemsEstimation's method auto does."
+            )
+        boot = _bootstrap(cleaned, method, pthresh, n_boot, seed, messages) if n_boot else None
     return MSEResult(
         method=method,
         lists=cleaned.lists,
@@ -137,4 +180,5 @@ def analyse(
         warnings=messages,
         fit=fit,
         bootstrap=boot,
+        top_models=used,
     )
