@@ -146,3 +146,13 @@ def test_broken_variants_fall_outside_the_tolerance():
         for row in rows
     )
     assert worst > REL
+
+
+def test_em_that_stops_at_the_iteration_limit_says_so(monkeypatch):
+    monkeypatch.setattr(cov, "EM_MAXIT", 2)
+    ref = REFERENCE["cases"]["simdat_missing_x1x2_main"]
+    table = covariate_table(_frame(), ref["lists"], ref["covariates"])
+    result = analyse_covariates(table, method="main")
+    assert any("EM did not converge within 2 iterations" in w for w in result.warnings)
+    monkeypatch.setattr(cov, "EM_MAXIT", 500)
+    assert not any("did not converge" in w for w in analyse_covariates(table, method="main").warnings)

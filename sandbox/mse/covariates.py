@@ -415,6 +415,8 @@ class _Fitter:
         #: List pairs fitted at minus infinity when in a model: their cells are removed from the fit
         #: and expect nobody; the term still counts as a parameter (as SparseMSE).
         self.neg_inf = frozenset(neg_inf)
+        #: Fits whose EM stopped at EM_MAXIT iterations before converging.
+        self.em_unconverged = 0
         self.obs = table.observed_mask()
         self.y = table.cells["count"].to_numpy(dtype=float)[self.obs]
         self.n = table.observed
@@ -585,6 +587,8 @@ class _Fitter:
             if llf - last < EM_TOL * max(1.0, abs(llf)):
                 break
             last = llf
+        else:
+            self.em_unconverged += 1
         return result, y_complete, llf
 
     def _deviance(self, mu: np.ndarray, llf: float) -> float:
@@ -872,6 +876,11 @@ def analyse_covariates(
         messages.append(
             "Pairs of lists that share nobody although the simplest model expects people on both are "
             "fitted as never overlapping (SparseMSE's rule, p < 0.02): " + ", ".join(term_label(t) for t in base) + "."
+        )
+    if fitter.em_unconverged:
+        messages.append(
+            f"EM did not converge within {EM_MAXIT} iterations for {fitter.em_unconverged} model(s) of the "
+            "search; their figures are approximate."
         )
     if table.n_missing:
         messages.append(
