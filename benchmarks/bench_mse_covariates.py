@@ -9,6 +9,8 @@ capture-patterns-by gives the same counts) is analysed with
 * list-only stepwise (SparseMSE's rule, p < 0.02) and list-only ``auto`` (MultipleSystemsEstimation's
   default: BIC for up to 5 lists, stepwise for 6 or more) - sandbox.mse.analysis;
 * the covariate model chosen by minimal BIC on Cruyff's stepwise path - sandbox.mse.covariates;
+* with ``--empty-overlaps`` also the same search with the pairs of lists that share nobody (although the
+  main-effects model expects people on both, p < 0.02) fitted at minus infinity, as SparseMSE does;
 
 and the relative error (estimate - truth) / truth is recorded, overall and per level of each covariate
 (list-only per level: the list-only model fitted on that stratum alone).  Results go to
@@ -43,7 +45,9 @@ def _list_only(frame, lists, method):
         return None
 
 
-def run_one(scenario_name: str, seed: int, population: int | None, covariates: list[str]) -> dict:
+def run_one(
+    scenario_name: str, seed: int, population: int | None, covariates: list[str], empty_overlaps: bool = False
+) -> dict:
     scenario = load_scenario(scenario_name)
     data = generate(scenario.organisations, scenario.generator, seed=seed, population=population)
     lists = [o.id for o in scenario.organisations]
@@ -64,6 +68,18 @@ def run_one(scenario_name: str, seed: int, population: int | None, covariates: l
     except MSEError as exc:
         row["covariate_bic"], row["covariate_error"] = None, str(exc)
     row["seconds_covariate"] = round(time.perf_counter() - t0, 2)
+    if empty_overlaps:
+        t0 = time.perf_counter()
+        try:
+            result = analyse_covariates(
+                covariate_table(frame, lists, covariates, source=scenario_name), empty_overlaps=True
+            )
+            row["covariate_bic_empty"] = result.estimate
+            row["covariate_empty_terms"] = result.terms
+            row["empty_overlap_terms"] = result.empty_overlap_terms
+        except MSEError as exc:
+            row["covariate_bic_empty"], row["covariate_empty_error"] = None, str(exc)
+        row["seconds_covariate_empty"] = round(time.perf_counter() - t0, 2)
     true_levels = true_by_level(data.population, covariates)
     strata = []
     for cov in covariates:
@@ -82,13 +98,20 @@ def _rel(est, truth):
 
 
 def summary(rows: list[dict]) -> str:
-    lines = ["| scenario | lists | true N (mean) | observed (mean) | list-only stepwise | list-only auto | "
-             "covariates, min BIC |", "|---|---|---|---|---|---|---|"]
+    keys = ["list_stepwise", "list_auto", "covariate_bic"]
+    head = (
+        "| scenario | lists | true N (mean) | observed (mean) | list-only stepwise | list-only auto | "
+        "covariates, min BIC |"
+    )
+    if any("covariate_bic_empty" in r for r in rows):
+        keys.append("covariate_bic_empty")
+        head += " covariates, min BIC, empty overlaps at -inf |"
+    lines = [head, "|---" * (len(keys) + 4) + "|"]
     for name in sorted({r["scenario"] for r in rows}):
         mine = [r for r in rows if r["scenario"] == name]
         cells = []
-        for key in ("list_stepwise", "list_auto", "covariate_bic"):
-            errs = [_rel(r[key], r["truth"]) for r in mine if r[key] is not None]
+        for key in keys:
+            errs = [_rel(r.get(key), r["truth"]) for r in mine if r.get(key) is not None]
             failed = len(mine) - len(errs)
             text = (f"{statistics.median(errs):+.1%} median, {statistics.mean(abs(e) for e in errs):.1%} mean abs"
                     if errs else "-")
@@ -104,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--population", type=int, default=None, help="override the scenarios' population")
     parser.add_argument("--covariates", default="form")
     parser.add_argument("--scenarios", default="minors-criminal,horticulture-labour,nl-baseline")
+    parser.add_argument("--empty-overlaps", action="store_true", help="also run the search with empty overlaps at -inf")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mse_covariates.json"))
     args = parser.parse_args(argv)
     covariates = [c for c in args.covariates.split(",") if c]
@@ -111,12 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     for name in args.scenarios.split(","):
         for seed in range(1, args.seeds + 1):
-            row = run_one(name, seed, args.population, covariates)
+            row = run_one(name, seed, args.population, covariates, args.empty_overlaps)
             rows.append(row)
             partial = {"partial": True, "covariates": covariates, "runs": rows}
             Path(args.out).write_text(json.dumps(partial, indent=2, default=float) + "\n", encoding="utf-8")
             print(f"{name} seed {seed}: truth {row['truth']}, stepwise {row['list_stepwise']}, "
-                  f"auto {row['list_auto']}, covariates {row['covariate_bic']} ({row['seconds_covariate']} s)",
+                  f"auto {row['list_auto']}, covariates {row['covariate_bic']} ({row['seconds_covariate']} s)"
+                  + (f", empty overlaps {row.get('covariate_bic_empty')}" if args.empty_overlaps else ""),
                   flush=True)
     table = summary(rows)
     print(table)

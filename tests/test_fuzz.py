@@ -364,7 +364,8 @@ ARG_VALUES = st.one_of(
 )
 FLAGS = ["--scenario", "--seed", "--population", "--year", "--out", "--json", "--data", "--computation",
          "--threshold", "--orgs", "--min-cell", "--timeout", "--counts", "--published", "--method", "--records",
-         "--parties", "--network", "--latency-ms", "--runs", "--help", "-h", "--bogus"]
+         "--parties", "--network", "--latency-ms", "--runs", "--help", "-h", "--bogus", "--top-models",
+         "--empty-overlaps"]
 COMMANDS = ["generate", "computations", "run", "mse", "timeline", "timeline protocol", "timeline project",
             "bogus", ""]
 

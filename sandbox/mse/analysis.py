@@ -9,14 +9,14 @@ This is the entry point for the CLI and the Streamlit page::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sandbox.i18n import N_
 
-from .bootstrap import BootstrapResult, bca_bootstrap
+from .bootstrap import BootstrapResult, bca_bootstrap, top_models_bootstrap
 from .diagnostics import estimate_warnings, table_warnings
-from .models import DEFAULT_PTHRESH, MAX_LISTS_EXHAUSTIVE, METHODS, ModelFit, select_model
+from .models import AUTO_MAXORDER, DEFAULT_PTHRESH, MAX_LISTS_EXHAUSTIVE, METHODS, ModelFit, select_model
 from .table import MIN_LISTS, CaptureTable, MSEError
 
 
@@ -35,6 +35,8 @@ class MSEResult:
     warnings: list[str] = field(default_factory=list)
     fit: ModelFit | None = None
     bootstrap: BootstrapResult | None = None
+    #: Models refitted per replicate by the top-models bootstrap (0: the whole selection is repeated).
+    top_models: int = 0
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready summary (the CLI output)."""
@@ -48,6 +50,7 @@ class MSEResult:
             "n_bootstrap": len(self.bootstrap.replicates) if self.bootstrap else 0,
             "warnings": list(self.warnings),
             "empty_overlap_terms": list(self.empty_overlap_terms),
+            "top_models": self.top_models,
         }
 
 
@@ -94,12 +97,10 @@ def point_estimate(table: CaptureTable, method: str = "stepwise", pthresh: float
     return select_model(cleaned, method, pthresh).estimate
 
 
-def _bootstrap(
-    table: CaptureTable, method: str, pthresh: float, n_boot: int, seed: int | None, messages: list[str]
-) -> BootstrapResult | None:
-    """BCa bootstrap; problems become warnings so the point estimate survives."""
+def _bootstrap_messages(run: Callable[[], BootstrapResult], n_boot: int, messages: list[str]) -> BootstrapResult | None:
+    """Runs a bootstrap; its problems become warnings so the point estimate survives."""
     try:
-        boot = bca_bootstrap(table, lambda t: point_estimate(t, method, pthresh), n_boot, seed)
+        boot = run()
     except MSEError as exc:
         messages.append(N_("No bootstrap interval: {error}.").format(error=exc))
         return None
@@ -110,24 +111,72 @@ def _bootstrap(
     return boot
 
 
+def _bootstrap(
+    table: CaptureTable, method: str, pthresh: float, n_boot: int, seed: int | None, messages: list[str]
+) -> BootstrapResult | None:
+    """BCa bootstrap with the model selection repeated in each replicate."""
+    return _bootstrap_messages(
+        lambda: bca_bootstrap(table, lambda t: point_estimate(t, method, pthresh), n_boot, seed), n_boot, messages)
+
+
+def _top_models_bootstrap(
+    table: CaptureTable, method: str, n_boot: int, seed: int | None, ntop: int | None, messages: list[str]
+) -> tuple[BootstrapResult | None, int]:
+    """MultipleSystemsEstimation's bootstrap over the top models.
+    The models are those the method searches: two-way for ``bic``, up to :data:`AUTO_MAXORDER` for ``auto``."""
+    maxorder = AUTO_MAXORDER.get(table.k, 2) if method == "auto" else 2
+    used = [0]
+
+    def run() -> BootstrapResult:
+        boot, used[0] = top_models_bootstrap(table, n_boot, seed, ntop, maxorder)
+        return boot
+
+    return _bootstrap_messages(run, n_boot, messages), used[0]
+
+
 def analyse(
     table: CaptureTable,
     method: str = "stepwise",
     pthresh: float = DEFAULT_PTHRESH,
     n_boot: int = 0,
     seed: int | None = None,
+    top_models: int | None = None,
 ) -> MSEResult:
     """Run one MSE method, optionally with a BCa bootstrap interval.
+
+    ``top_models`` (methods ``bic`` and ``auto``, up to 5 lists): bootstrap over
+    that many best models by BIC on the data, as MultipleSystemsEstimation's
+    ``estimate_population``; ``-1`` its default number (all for 3 lists, 20 for 4,
+    100 for 5).  The models are those the method searches (``bic``: two-way;
+    ``auto``: with triples for 4-5 lists).  Without it the whole model selection
+    is repeated on every replicate.
 
     Raises :class:`MSEError` (with a plain-language message) when the input is
     unusable or the estimate does not exist.
     """
     if not 0 < pthresh <= 1:
         raise MSEError(N_("pthresh must be in (0, 1], got {pthresh}").format(pthresh=pthresh))
+    if top_models is not None:
+        if method not in ("bic", "auto"):
+            raise MSEError(N_("the top-models bootstrap is for the methods bic and auto, not {method}").format(
+                method=method))
+        if top_models != -1 and top_models < 1:
+            raise MSEError(N_("the number of top models must be at least 1, got {n}").format(n=top_models))
+        if not n_boot:
+            raise MSEError(N_("the top-models bootstrap needs a number of bootstrap replicates"))
     cleaned, notes = prepare_table(table)
     fit = select_model(cleaned, method, pthresh)
     messages = notes + table_warnings(cleaned) + estimate_warnings(cleaned.observed, fit.estimate, method)
-    boot = _bootstrap(cleaned, method, pthresh, n_boot, seed, messages) if n_boot else None
+    used = 0
+    if n_boot and top_models is not None and cleaned.k <= MAX_LISTS_EXHAUSTIVE:
+        boot, used = _top_models_bootstrap(cleaned, method, n_boot, seed, top_models, messages)
+    else:
+        if top_models is not None:
+            messages.append(
+                f"With {cleaned.k} lists the model is chosen stepwise, so the bootstrap repeats the stepwise "
+                "selection (no ranking of top models), as MultipleSystemsEstimation's method auto does."
+            )
+        boot = _bootstrap(cleaned, method, pthresh, n_boot, seed, messages) if n_boot else None
     return MSEResult(
         method=method,
         lists=cleaned.lists,
@@ -139,4 +188,5 @@ def analyse(
         warnings=messages,
         fit=fit,
         bootstrap=boot,
+        top_models=used,
     )

@@ -74,6 +74,12 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "terms); missing values are imputed by EM",
     )
     parser.add_argument(
+        "--empty-overlaps",
+        action="store_true",
+        help="with --covariates: fit pairs of lists that share nobody, although the simplest model expects "
+        "people on both (p < 0.02), at minus infinity in every model, as SparseMSE does",
+    )
+    parser.add_argument(
         "--pthresh",
         type=float,
         default=DEFAULT_PTHRESH,
@@ -87,11 +93,33 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="number of bootstrap replicates for a BCa 95%% interval (default: none)",
     )
     parser.add_argument(
+        "--top-models",
+        type=_top_models_arg,
+        default=None,
+        metavar="N|auto",
+        help="with --bootstrap and --method auto/bic: bootstrap over the N best models by BIC on the data, as "
+        "MultipleSystemsEstimation's estimate_population (auto: its default, all models for 3 lists, 20 for 4, "
+        "100 for 5); for 6 or more lists method auto is stepwise and its bootstrap repeats the stepwise selection",
+    )
+    parser.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help=f"bootstrap seed (default {DEFAULT_SEED})"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=handle)
     return parser
+
+
+def _top_models_arg(text: str) -> int:
+    """``auto`` (-1: the package default) or a positive number of models."""
+    if text.strip().lower() == "auto":
+        return -1
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of models or 'auto', got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"the number of top models must be at least 1, got {value}")
+    return value
 
 
 def _names(text: str | None) -> list[str]:
@@ -131,7 +159,14 @@ def _handle_covariates(args: argparse.Namespace) -> int:
                 f"--method {method} is not available with --covariates; choose one of {', '.join(COVARIATE_METHODS)}"
             )
         table, notes = _load_covariate_table(args)
-        result = analyse_covariates(table, method=method, n_boot=args.bootstrap, seed=args.seed, notes=notes)
+        result = analyse_covariates(
+            table,
+            method=method,
+            n_boot=args.bootstrap,
+            seed=args.seed,
+            notes=notes,
+            empty_overlaps=args.empty_overlaps,
+        )
     except MSEError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -162,12 +197,29 @@ def handle(args: argparse.Namespace) -> int:
         if not _names(args.covariates):
             print("error: --lists is only used with --covariates (name at least one covariate)", file=sys.stderr)
             return 2
+        if args.top_models is not None:
+            print(
+                "error: --top-models is for the list-only methods bic and auto, not with --covariates",
+                file=sys.stderr,
+            )
+            return 2
         return _handle_covariates(args)
+    if args.empty_overlaps:
+        print(
+            "error: --empty-overlaps is for --covariates (the list-only stepwise method always does it)",
+            file=sys.stderr,
+        )
+        return 2
     args.method = args.method or "stepwise"
     try:
         table = load_counts_csv(args.counts) if args.published is None else published.load_table(args.published)
         result = analyse(
-            table, method=args.method, pthresh=args.pthresh, n_boot=args.bootstrap, seed=args.seed
+            table,
+            method=args.method,
+            pthresh=args.pthresh,
+            n_boot=args.bootstrap,
+            seed=args.seed,
+            top_models=args.top_models,
         )
     except MSEError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -185,7 +237,8 @@ def format_text(result: MSEResult) -> str:
         f"estimate:  {result.estimate:,.0f}",
     ]
     if result.ci95:
-        lines.append(f"95% BCa:   {result.ci95[0]:,.0f} - {result.ci95[1]:,.0f}")
+        over = f" (bootstrap over the top {result.top_models} models)" if result.top_models else ""
+        lines.append(f"95% BCa:   {result.ci95[0]:,.0f} - {result.ci95[1]:,.0f}{over}")
     lines.append(f"terms:     {', '.join(result.terms) or '(main effects only)'}")
     lines += [f"warning:   {w}" for w in result.warnings]
     return "\n".join(lines)

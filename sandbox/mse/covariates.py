@@ -60,10 +60,14 @@ from .table import MIN_LISTS, MSEError
 MISSING_VALUES = frozenset({"", "missing", "na", "nan", "none", "<na>"})
 #: Methods of :func:`analyse_covariates`.
 COVARIATE_METHODS = ("bic", "aic", "main")
+#: SparseMSE's threshold: an empty overlap is fitted at minus infinity when exp(-expected) is below it.
+EMPTY_OVERLAP_PTHRESH = 0.02
 #: Quantiles of the parametric bootstrap interval.
 CI_PROBS = (0.025, 0.975)
-#: EM stops when the observed-data log-likelihood rises by less than this.
-EM_TOL = 1e-8
+#: EM stops when the observed-data log-likelihood rises by less than this (relative).  EM creeps up
+#: to its maximum: at 1e-8 N-hat was still 3e-6 (relative) and an N-hat per level 0.03 people from
+#: MSEincomplete run to convergence (tests/test_mse_missing_reference.py); at 1e-12 N-hat agrees to 2e-8.
+EM_TOL = 1e-12
 EM_MAXIT = 500
 #: Placeholder for a missing value while grouping (pandas drops missing group keys).
 _GAP = "\x01missing\x01"
@@ -270,9 +274,7 @@ def _check_overlap(table: CovariateTable, source: str) -> None:
         if total == 0:
             raise MSEError(f"{source}: list '{name}' contains nobody; leave it out")
         if total == int(n.sum()):
-            raise MSEError(
-                f"{source}: list '{name}' contains every observed person; the estimate does not exist"
-            )
+            raise MSEError(f"{source}: list '{name}' contains every observed person; the estimate does not exist")
 
 
 def table_from_patterns_by(
@@ -360,9 +362,7 @@ class _Design:
             self.main.append(dummies[name])
         self.main_matrix = np.hstack(self.main)
         #: Two-way terms in R's ``.^2`` order (v1:v2, v1:v3, ..., v2:v3, ...).
-        self.pairs: list[Term] = [
-            (a, b) for i, a in enumerate(self.variables) for b in self.variables[i + 1 :]
-        ]
+        self.pairs: list[Term] = [(a, b) for i, a in enumerate(self.variables) for b in self.variables[i + 1 :]]
         for a, b in self.pairs:
             da, db = dummies[a], dummies[b]
             self.blocks[(a, b)] = (da[:, :, None] * db[:, None, :]).reshape(len(cells), -1)
@@ -411,9 +411,14 @@ class CovariateFit:
 class _Fitter:
     """Fits models on one table, with EM when covariate values are missing; caches by term set."""
 
-    def __init__(self, table: CovariateTable) -> None:
+    def __init__(self, table: CovariateTable, neg_inf: Sequence[Term] = ()) -> None:
         self.table = table
         self.design = _Design(table)
+        #: List pairs fitted at minus infinity when in a model: their cells are removed from the fit
+        #: and expect nobody; the term still counts as a parameter (as SparseMSE).
+        self.neg_inf = frozenset(neg_inf)
+        #: Fits whose EM stopped at EM_MAXIT iterations before converging.
+        self.em_unconverged = 0
         self.obs = table.observed_mask()
         self.y = table.cells["count"].to_numpy(dtype=float)[self.obs]
         self.n = table.observed
@@ -461,9 +466,7 @@ class _Fitter:
             identifiable=False,
         )
 
-    def _glm(
-        self, x: np.ndarray, y: np.ndarray, start: np.ndarray | None = None, maxiter: int = 50, tol: float = 1e-8
-    ):
+    def _glm(self, x: np.ndarray, y: np.ndarray, start: np.ndarray | None = None, maxiter: int = 50, tol: float = 1e-8):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = sm.GLM(y, x, family=sm.families.Poisson())
@@ -482,14 +485,25 @@ class _Fitter:
         """Parent's parameters for the columns both share, 0 for new ones."""
         if parent is None or not parent.valid or parent.boundary_cells:
             return None
-        known = dict(zip(self.design.column_keys(parent.terms), parent.params, strict=True))
-        return np.array([known.get(k, 0.0) for k in self.design.column_keys(terms)])
+        estimable = [t for t in parent.terms if t not in self.neg_inf]
+        known = dict(zip(self.design.column_keys(estimable), parent.params, strict=True))
+        return np.array(
+            [known.get(k, 0.0) for k in self.design.column_keys([t for t in terms if t not in self.neg_inf])]
+        )
 
     def _fit(self, terms: tuple[Term, ...], parent: CovariateFit | None) -> CovariateFit:
-        x_all = self.design.matrix(terms)
-        x = x_all[self.obs]
+        at_minus_inf = [t for t in terms if t in self.neg_inf]
+        x_all = self.design.matrix([t for t in terms if t not in self.neg_inf])
+        removed = np.zeros(len(x_all), dtype=bool)
+        for a, b in at_minus_inf:
+            removed |= ((self.table.cells[a] == 1) & (self.table.cells[b] == 1)).to_numpy()
+        rows = ~removed[self.obs]  # observed cells that stay in the fit
+        if at_minus_inf and self.z.size:
+            raise _FitFailed  # not with EM (the caller does not ask for it)
+        obs_index = np.flatnonzero(self.obs)[rows]
+        x = x_all[self.obs][rows]
         rank = int(np.linalg.matrix_rank(x))
-        y_complete = self.y.copy()
+        y_complete = self.y[rows].copy()
         if self.z.size:
             result, y_complete, llf = self._em(x, self._start(terms, parent))
         else:
@@ -498,6 +512,7 @@ class _Fitter:
         params = np.asarray(result.params)
         mu = np.exp(np.clip(x @ params, -700, 700))
         fitted_all = np.exp(np.clip(x_all @ params, -700, 700))
+        fitted_all[removed] = 0.0
         deviance = self._deviance(mu, llf) if self.z.size else float(result.deviance)
         exists, estimable, boundary = bool(np.all(np.isfinite(params))), True, 0
         small = (mu < _SMALL_FIT) & (y_complete == 0)
@@ -525,16 +540,17 @@ class _Fitter:
                     estimable = mle_exists(_independent_columns(xr), y_complete[keep])
                 llf, deviance = float(result.llf), float(result.deviance)
                 fitted_all = np.exp(np.clip(x_all @ params, -700, 700))
-                fitted_all[np.flatnonzero(self.obs)[face]] = 0.0
+                fitted_all[obs_index[face]] = 0.0
+                fitted_all[removed] = 0.0
         return CovariateFit(
             terms=terms,
             params=params,
             fitted_all=fitted_all,
             llf=llf,
             deviance=deviance,
-            rank=rank,
-            n_params=x.shape[1],
-            df_resid=int(len(self.y) + len(self.z) - rank),
+            rank=rank + len(at_minus_inf),
+            n_params=x.shape[1] + len(at_minus_inf),
+            df_resid=int(len(self.y) + len(self.z) - rank - len(at_minus_inf)),
             exists=exists,
             identifiable=rank == x.shape[1] and estimable,
             boundary_cells=boundary,
@@ -573,6 +589,8 @@ class _Fitter:
             if llf - last < EM_TOL * max(1.0, abs(llf)):
                 break
             last = llf
+        else:
+            self.em_unconverged += 1
         return result, y_complete, llf
 
     def _deviance(self, mu: np.ndarray, llf: float) -> float:
@@ -688,8 +706,34 @@ def _path_step(fitter: _Fitter, label: str, terms: tuple[Term, ...]) -> PathStep
     )
 
 
-def model_search(fitter: _Fitter) -> tuple[list[PathStep], list[Term]]:
-    """Stepwise BIC, then AIC, then k = 1 (as ``mse::model_search``); returns the path and skipped terms."""
+def empty_overlap_pairs(fitter: _Fitter, pthresh: float = EMPTY_OVERLAP_PTHRESH) -> list[Term]:
+    """Pairs of lists that share nobody although the main-effects model expects people on both.
+
+    SparseMSE's handling of empty overlaps (Chan, Silverman & Vincent 2021): a pair with no one in
+    common whose expected overlap E gives P(0 | Poisson(E)) = exp(-E) < ``pthresh`` is taken as two
+    lists that do not overlap and fitted at minus infinity (its cells expect nobody).  Here the test
+    is made once, against the main-effects model of lists and covariates."""
+    main = fitter.fit(())
+    if not main.valid:
+        return []
+    table = fitter.table
+    on = pd.concat([table.cells, table.incomplete])
+    out = []
+    for i, a in enumerate(table.lists):
+        for b in table.lists[i + 1 :]:
+            shared = int(on.loc[(on[a] == 1) & (on[b] == 1), "count"].sum())
+            both = ((table.cells[a] == 1) & (table.cells[b] == 1)).to_numpy()
+            expected = float(main.fitted_all[both].sum())
+            if shared == 0 and math.exp(-expected) < pthresh:
+                out.append((a, b))
+    return out
+
+
+def model_search(fitter: _Fitter, base: Sequence[Term] = ()) -> tuple[list[PathStep], list[Term]]:
+    """Stepwise BIC, then AIC, then k = 1 (as ``mse::model_search``); returns the path and skipped terms.
+
+    ``base`` terms are in every model of the path (start and lower bound of every stage)."""
+    base = tuple(base)
     main = fitter.fit(())
     if main.rank < main.n_params:
         raise MSEError(N_("the main-effects model is not identifiable on this table (too few cells observed)"))
@@ -699,11 +743,14 @@ def model_search(fitter: _Fitter) -> tuple[list[PathStep], list[Term]]:
             "(Fienberg-Rinaldo): some list or covariate level is never observed together with the others; "
             "merge sparse levels or leave a covariate out"
         ))
+    if base and not fitter.fit(base).valid:
+        raise MSEError(N_("the model with the empty-overlap pairs at minus infinity ({terms}) has no determined "
+                          "estimate on this table").format(terms=", ".join(term_label(t) for t in base)))
     skipped: set[Term] = set()
-    path = [_path_step(fitter, "", ())]
-    start: tuple[Term, ...] = ()
+    path = [_path_step(fitter, "", base)]
+    start: tuple[Term, ...] = base
     for k in (math.log(fitter.n), 2.0, 1.0):
-        lower = start if k != math.log(fitter.n) else ()
+        lower = start if k != math.log(fitter.n) else base
         for label, terms in _step(fitter, start, lower, k, skipped):
             path.append(_path_step(fitter, label, terms))
             start = terms
@@ -730,6 +777,8 @@ class CovariateResult:
     n_bootstrap: int = 0
     skipped_terms: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Pairs of lists fitted at minus infinity in every model (``empty_overlaps=True``).
+    empty_overlap_terms: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -747,22 +796,29 @@ class CovariateResult:
             "n_bootstrap": self.n_bootstrap,
             "skipped_terms": list(self.skipped_terms),
             "warnings": list(self.warnings),
+            "empty_overlap_terms": list(self.empty_overlap_terms),
         }
 
 
 def _bootstrap(fitter: _Fitter, fit: CovariateFit, n_boot: int, seed: int | None) -> np.ndarray:
     """Parametric bootstrap of the fitted cells (as ``mse::boot_mse``); returns n_boot x cells."""
     rng = np.random.default_rng(seed)
-    x_all = fitter.design.matrix(fit.terms)
-    x = x_all[fitter.obs]
+    x_all = fitter.design.matrix([t for t in fit.terms if t not in fitter.neg_inf])
+    removed = np.zeros(len(x_all), dtype=bool)
+    for a, b in (t for t in fit.terms if t in fitter.neg_inf):
+        removed |= ((fitter.table.cells[a] == 1) & (fitter.table.cells[b] == 1)).to_numpy()
+    keep = fitter.obs & ~removed
+    x = x_all[keep]
     total = fit.estimate
     probs = fit.fitted_all / total
     out = []
     for _ in range(n_boot):
         draw = rng.multinomial(int(total), probs)
-        y = draw[fitter.obs].astype(float)
+        y = draw[keep].astype(float)
         result = fitter._glm(x, y, fit.params)
-        out.append(np.exp(np.clip(x_all @ np.asarray(result.params), -700, 700)))
+        predicted = np.exp(np.clip(x_all @ np.asarray(result.params), -700, 700))
+        predicted[removed] = 0.0
+        out.append(predicted)
     return np.array(out)
 
 
@@ -777,14 +833,22 @@ def analyse_covariates(
     n_boot: int = 0,
     seed: int | None = None,
     notes: Sequence[str] = (),
+    empty_overlaps: bool = False,
 ) -> CovariateResult:
     """Model search with covariates; ``bic`` (default) / ``aic`` pick the model on the path,
-    ``main`` takes main effects of every list and covariate."""
+    ``main`` takes main effects of every list and covariate.
+
+    ``empty_overlaps`` (``bic``/``aic``): pairs of lists that share nobody although the
+    main-effects model expects people on both (:func:`empty_overlap_pairs`) are fitted at
+    minus infinity in every model of the search, as SparseMSE does (see docs/mse.md: on
+    nl-baseline the plain search otherwise extrapolates from overlaps of 0 or 1 person)."""
     if method not in COVARIATE_METHODS:
         raise MSEError(
             f"method '{method}' is not available with covariates; choose one of {', '.join(COVARIATE_METHODS)}"
         )
     fitter = _Fitter(table)
+    extra: list[str] = []
+    base: list[Term] = []
     if method == "main":
         path, skipped = [], []
         main = fitter.fit(())
@@ -793,11 +857,30 @@ def analyse_covariates(
         path = [_path_step(fitter, "", ())]
         chosen = 0
     else:
-        path, skipped = model_search(fitter)
+        if empty_overlaps and table.n_missing:
+            empty_overlaps = False
+            extra.append(
+                "The empty-overlap option is not applied: with missing covariate values (EM) models with "
+                "terms at minus infinity are not fitted."
+            )
+        base = empty_overlap_pairs(fitter) if empty_overlaps else []
+        if base:
+            fitter = _Fitter(table, neg_inf=base)
+        path, skipped = model_search(fitter, base)
         scores = [p.bic if method == "bic" else p.aic for p in path]
         chosen = int(np.argmin(scores))
     fit = fitter.fit(path[chosen].terms)
-    messages = list(notes)
+    messages = list(notes) + extra
+    if base:
+        messages.append(
+            "Pairs of lists that share nobody although the simplest model expects people on both are "
+            "fitted as never overlapping (SparseMSE's rule, p < 0.02): " + ", ".join(term_label(t) for t in base) + "."
+        )
+    if fitter.em_unconverged:
+        messages.append(
+            f"EM did not converge within {EM_MAXIT} iterations for {fitter.em_unconverged} model(s) of the "
+            "search; their figures are approximate."
+        )
     if table.n_missing:
         messages.append(N_(
             "{n} observed people have a missing covariate value; they are imputed by EM "
@@ -839,6 +922,7 @@ def analyse_covariates(
         n_bootstrap=n_boot if boot is not None else 0,
         skipped_terms=[term_label(t) for t in skipped],
         warnings=messages,
+        empty_overlap_terms=[term_label(t) for t in base],
     )
 
 
@@ -875,8 +959,6 @@ def _observed_by_level(table: CovariateTable, fit: CovariateFit) -> dict[str, di
         counts = counts.copy()
         counts[obs] += fitter._allocate(mu)
     return {
-        name: {
-            level: float(counts[table.cells[name].to_numpy() == level].sum()) for level in table.levels[name]
-        }
+        name: {level: float(counts[table.cells[name].to_numpy() == level].sum()) for level in table.levels[name]}
         for name in table.covariates
     }

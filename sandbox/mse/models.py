@@ -60,6 +60,9 @@ MAX_LISTS_EXHAUSTIVE = 5
 #: Highest interaction order of the ``auto`` BIC search by number of lists
 #: (as MultipleSystemsEstimation 1.1.0's ``estimate_population_bic``).
 AUTO_MAXORDER = {2: 1, 3: 2, 4: 3, 5: 3}
+#: MultipleSystemsEstimation's default number of top models its BIC bootstrap refits
+#: (``estimate_population(method = "bic" / "auto", ntopmodels = NULL)``); ``None``: all.
+AUTO_NTOP: dict[int, int | None] = {2: None, 3: None, 4: 20, 5: 100}
 #: Default p-value threshold for stepwise selection (Chan, Silverman & Vincent).
 DEFAULT_PTHRESH = 0.02
 #: Smallest LP margin counted as "strictly positive".
@@ -369,6 +372,39 @@ def best_subset_fit(table: CaptureTable, criterion: str = "bic", maxorder: int =
         if mle_exists(design.matrix, design.counts):
             return fit
     raise MSEError(N_("no model has a finite estimate for this table"))  # pragma: no cover
+
+
+def top_models(table: CaptureTable, ntop: int | None = None, maxorder: int | None = None) -> list[ModelFit]:
+    """The ``ntop`` models with the lowest BIC among the hierarchical models with an identifiable,
+    finite (extended) MLE, best first (ties: fewer terms first).  ``None``: all of them;
+    ``maxorder`` defaults to :data:`AUTO_MAXORDER`.  The model set of the top-models bootstrap."""
+    if table.k > MAX_LISTS_EXHAUSTIVE:
+        raise MSEError(N_(
+            "the top-models bootstrap ranks every model by BIC, which is limited to {max} lists (this table has "
+            "{k}); use the stepwise bootstrap").format(max=MAX_LISTS_EXHAUSTIVE, k=table.k))
+    if ntop is not None and ntop < 1:
+        raise MSEError(N_("the number of top models must be at least 1, got {n}").format(n=ntop))
+    fit_main_effects(table)
+    order = AUTO_MAXORDER.get(table.k, 2) if maxorder is None else maxorder
+    chosen: list[ModelFit] = []
+    for fit in sorted(_fit_all(table, hierarchical_models(table.k, order)), key=lambda f: (f.bic, len(f.terms))):
+        design = reduced_design(table, fit.terms)
+        if mle_exists(design.matrix, design.counts):
+            chosen.append(fit)
+            if ntop is not None and len(chosen) == ntop:
+                break
+    return chosen
+
+
+def best_of(table: CaptureTable, models: Sequence[Sequence[Term]]) -> ModelFit:
+    """The model with the lowest BIC among ``models`` refitted on ``table`` (a bootstrap replicate);
+    models whose MLE does not exist on it are passed over.  Raises :class:`MSEError` if none exists."""
+    fits = _fit_all(table, iter(tuple(tuple(t) for t in m) for m in models))
+    for fit in sorted(fits, key=lambda f: f.bic):
+        design = reduced_design(table, fit.terms)
+        if mle_exists(design.matrix, design.counts):
+            return fit
+    raise MSEError(N_("none of the top models has a finite estimate on this table"))
 
 
 def _fit_all(table: CaptureTable, models: Iterator[tuple[Term, ...]]) -> list[ModelFit]:
