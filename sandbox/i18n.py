@@ -263,7 +263,8 @@ def _catalog(lang: str) -> tuple[dict[str, str], tuple[_Template, ...]]:
 def _translate(text: str, lang: str, depth: int) -> tuple[str, int]:
     """(the text in `lang`, how many of its characters a template explained). When several templates match,
     the reading that explains the most characters wins: "party 1 (x) failed: a.csv: no rows" is the
-    party template around the file template, not the file template with "party 1 (x) failed: a.csv" as path."""
+    party template around the file template, not the file template with "party 1 (x) failed: a.csv" as path;
+    and of one template, split with the shortest and with the longest first fields, the split that explains more."""
     plain, templates = _catalog(lang)
     if text in plain:
         return plain[text], len(text)
