@@ -33,7 +33,7 @@ i18n: i18n-extract i18n-update i18n-compile
 i18n-extract: $(STAMP)
 	$(BIN)/pybabel -q extract -F babel.cfg -k _ -k ngettext:1,2 -k N_ -k NC_:1c,2 --no-location --sort-output -w 120 \
 	  --project "MPC Trust Sandbox" --version 0.1.0 --copyright-holder "MPC Trust Sandbox contributors" \
-	  -o $(LOCALE)/messages.pot sandbox
+	  -o $(LOCALE)/messages.pot sandbox synthetic
 
 i18n-update: $(STAMP)
 	$(BIN)/pybabel -q update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --no-fuzzy-matching --ignore-obsolete -w 120

@@ -201,6 +201,7 @@ _SHORT_TEMPLATE = 10
 @dataclasses.dataclass(frozen=True)
 class _Template:
     pattern: re.Pattern[str]
+    greedy: re.Pattern[str]  # the same with greedy fields: the other way to split "{place} {text!r} is ..."
     fields: tuple[tuple[str, str], ...]  # (name, as written: "name!r"), one per group of `pattern`
     literal: str  # the longest piece of fixed text (a quick test before the regex)
     weight: int  # characters of fixed text
@@ -252,7 +253,9 @@ def _catalog(lang: str) -> tuple[dict[str, str], tuple[_Template, ...]]:
         if not fixed:
             continue  # "{error}" alone would match anything
         regex = "".join(re.escape(lit) + ("(.*?)" if f else "") for lit, f, _w in source)
-        templates.append(_Template(re.compile(regex, re.DOTALL), fields, max(fixed, key=len), sum(map(len, fixed)),
+        greedy = "".join(re.escape(lit) + ("(.*)" if f else "") for lit, f, _w in source)
+        templates.append(_Template(re.compile(regex, re.DOTALL), re.compile(greedy, re.DOTALL), fields,
+                                   max(fixed, key=len), sum(map(len, fixed)),
                                    tuple((lit, w) for lit, _f, w in target)))
     return plain, tuple(templates)
 
@@ -260,7 +263,8 @@ def _catalog(lang: str) -> tuple[dict[str, str], tuple[_Template, ...]]:
 def _translate(text: str, lang: str, depth: int) -> tuple[str, int]:
     """(the text in `lang`, how many of its characters a template explained). When several templates match,
     the reading that explains the most characters wins: "party 1 (x) failed: a.csv: no rows" is the
-    party template around the file template, not the file template with "party 1 (x) failed: a.csv" as path."""
+    party template around the file template, not the file template with "party 1 (x) failed: a.csv" as path;
+    and of one template, split with the shortest and with the longest first fields, the split that explains more."""
     plain, templates = _catalog(lang)
     if text in plain:
         return plain[text], len(text)
@@ -272,22 +276,23 @@ def _translate(text: str, lang: str, depth: int) -> tuple[str, int]:
         for t in templates:
             if t.literal not in text:
                 continue
-            found = t.pattern.fullmatch(text)
-            if found is None:
-                continue
-            if t.weight < _SHORT_TEMPLATE and any(
-                    name not in NESTED_PLACEHOLDERS and any(c.isspace() for c in value)
-                    for (name, _w), value in zip(t.fields, found.groups(), strict=True)):
-                continue  # "{n} on {s}" must not read "No space left on device" as n = "No space left"
-            explained, values = t.weight, {}
-            for (name, written), value in zip(t.fields, found.groups(), strict=True):
-                if name in NESTED_PLACEHOLDERS:
-                    value, inner = _translate(value, lang, depth + 1)
-                    explained += inner
-                values.setdefault(written, value)
-            if explained > best_explained:
-                best = "".join(lit + (values[w] if w else "") for lit, w in t.translated)
-                best_explained = explained
+            # two fields side by side ("{place} {text!r} is not ...") can be split more than one way: the
+            # shortest and the longest first field are both read, and the one that explains more wins
+            groups = {found.groups() for found in (t.pattern.fullmatch(text), t.greedy.fullmatch(text)) if found}
+            for split in sorted(groups, key=lambda g: [len(v) for v in g]):
+                if t.weight < _SHORT_TEMPLATE and any(
+                        name not in NESTED_PLACEHOLDERS and any(c.isspace() for c in value)
+                        for (name, _w), value in zip(t.fields, split, strict=True)):
+                    continue  # "{n} on {s}" must not read "No space left on device" as n = "No space left"
+                explained, values = t.weight, {}
+                for (name, written), value in zip(t.fields, split, strict=True):
+                    if name in NESTED_PLACEHOLDERS:
+                        value, inner = _translate(value, lang, depth + 1)
+                        explained += inner
+                    values.setdefault(written, value)
+                if explained > best_explained:
+                    best = "".join(lit + (values[w] if w else "") for lit, w in t.translated)
+                    best_explained = explained
     if "\n" in text and depth < _MAX_DEPTH:  # several lines (a heading, one line per problem): line by line
         lines = [_translate(line, lang, depth + 1) for line in text.split("\n")]
         if sum(n for _line, n in lines) > best_explained:

@@ -86,6 +86,8 @@ def _format_validation_error(exc: ValidationError, path: Path) -> str:
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = N_("unknown key")
+        elif err["type"] == "value_error" and "error" in err.get("ctx", {}):  # our validators' own message
+            msg = N_("Value error, {error}").format(error=err["ctx"]["error"])  # pydantic's words, unchanged
         lines.append(N_("  - {where}: {reason}").format(where=where, reason=msg))
     return "\n".join(lines)
 

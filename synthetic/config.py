@@ -19,7 +19,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from synthetic import defaults, vocab
-from synthetic.schema import OPTIONAL_COLUMNS
+from synthetic.schema import N_, OPTIONAL_COLUMNS
 from synthetic.text import Text
 
 __all__ = [
@@ -52,12 +52,13 @@ _RECORD_FIELDS = tuple(c for c in OPTIONAL_COLUMNS if c != "synthetic")
 def _check_keys(keys, allowed: tuple[str, ...], what: str) -> None:
     unknown = [k for k in keys if k not in allowed]
     if unknown:
-        raise ValueError(f"unknown {what}: {', '.join(unknown)} (allowed: {', '.join(allowed)})")
+        raise ValueError(N_("unknown {what}: {codes} (allowed: {allowed})").format(
+            what=what, codes=", ".join(unknown), allowed=", ".join(allowed)))
 
 
 def _check_weights(weights: dict[str, float], what: str) -> None:
     if not weights or sum(weights.values()) <= 0:
-        raise ValueError(f"{what}: at least one weight must be positive")
+        raise ValueError(N_("{what}: at least one weight must be positive").format(what=what))
 
 
 # --------------------------------------------------------------------------- distributions
@@ -89,7 +90,7 @@ def _require_all_forms(value: dict[str, object]) -> None:
     _check_keys(value, vocab.FORMS, "form")
     missing = [f for f in vocab.FORMS if f not in value]
     if missing:
-        raise ValueError(f"missing form(s): {', '.join(missing)}")
+        raise ValueError(N_("missing form(s): {forms}").format(forms=", ".join(missing)))
 
 
 class SharesByForm(BaseModel):
@@ -269,13 +270,13 @@ class Organisation(BaseModel):
         _check_keys(self.fields, _RECORD_FIELDS, "field in fields")
         repeated = sorted({f for f in self.fields if self.fields.count(f) > 1})
         if repeated:
-            raise ValueError(f"fields listed twice: {', '.join(repeated)}")
+            raise ValueError(N_("fields listed twice: {fields}").format(fields=", ".join(repeated)))
         not_held = [f for f in self.missing if f not in self.fields]
         if not_held:
-            raise ValueError(f"missing names field(s) not in fields: {', '.join(not_held)}")
+            raise ValueError(N_("missing names field(s) not in fields: {fields}").format(fields=", ".join(not_held)))
         targets = [r.to for r in self.referrals]
         if self.id in targets:
-            raise ValueError(f"organisation {self.id!r} refers to itself")
+            raise ValueError(N_("organisation {org!r} refers to itself").format(org=self.id))
         return self
 
 
@@ -331,7 +332,8 @@ class GeneratorParams(BaseModel):
             )
             bad = [c for c in self.nationality.by_form[form] if len(c) != 2 or not c.isalpha() or not c.isupper()]
             if bad:
-                raise ValueError(f"nationality.{form}: not ISO 3166 alpha-2 code(s): {', '.join(bad)}")
+                raise ValueError(N_("nationality.{form}: not ISO 3166 alpha-2 code(s): {codes}").format(
+                    form=form, codes=", ".join(bad)))
         return self
 
 
@@ -347,7 +349,7 @@ def check_links(organisations: list[Organisation], generator: GeneratorParams | 
     for i, org in enumerate(organisations):
         for j, edge in enumerate(org.referrals):
             if edge.to not in ids:
-                raise ValueError(
-                    f"organisations.{i}.referrals.{j}.to: {org.id!r} refers to unknown organisation "
-                    f"{edge.to!r} (organisations in this scenario: {', '.join(ids)})"
-                )
+                raise ValueError(N_(
+                    "organisations.{i}.referrals.{j}.to: {org!r} refers to unknown organisation {to!r} "
+                    "(organisations in this scenario: {ids})").format(i=i, j=j, org=org.id, to=edge.to,
+                                                                      ids=", ".join(ids)))

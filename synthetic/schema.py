@@ -33,6 +33,12 @@ SYNTHETIC_MARK = "SYNTHETIC"
 _SEP = vocab.MULTI_VALUE_SEPARATOR
 
 
+def N_(message: str) -> str:  # noqa: N802  (the gettext convention)
+    """Marks a message template for extraction (`make i18n`); identity here: synthetic/ never translates, the
+    app shows the message in the session's language (sandbox.i18n.translate_message)."""
+    return message
+
+
 class RecordError(ValueError):
     """A records file breaks the column contract; the message names the file, row and field."""
 
@@ -104,39 +110,45 @@ def spec(name: str) -> ColumnSpec:
 
 
 def _bad_mask(col: ColumnSpec, values: pd.Series) -> tuple[pd.Series, str]:
-    """Rows whose non-empty value breaks the column's rule, and the rule in words."""
+    """Rows whose non-empty value breaks the column's rule, and the rule in words: a template filled by
+    `_rule_text` ({value!r} and the column's {max}, {allowed}, {sep}, {mark})."""
     import pandas as pd
 
     kind = col.kind
     if kind == "text" or kind == "record_id":
-        return values.str.contains(r"[\r\n]", regex=True), "contains a line break"
+        return values.str.contains(r"[\r\n]", regex=True), N_("{value!r} contains a line break")
     if kind == "key":
-        return ~values.str.fullmatch(r"[0-9a-f]{16}"), "is not 16 lowercase hexadecimal characters"
+        return ~values.str.fullmatch(r"[0-9a-f]{16}"), N_("{value!r} is not 16 lowercase hexadecimal characters")
     if kind in ("org", "org_ref"):
-        return ~values.str.fullmatch(_ORG_ID.pattern), "is not an organisation id"
+        return ~values.str.fullmatch(_ORG_ID.pattern), N_("{value!r} is not an organisation id")
     if kind == "date":
         shaped = values.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
         parsed = pd.to_datetime(values.where(shaped, "x"), format="%Y-%m-%d", errors="coerce")
-        return parsed.isna(), "is not a date YYYY-MM-DD"
+        return parsed.isna(), N_("{value!r} is not a date YYYY-MM-DD")
     if kind == "int":
         digits = values.str.fullmatch(r"[0-9]{1,6}")
         too_big = digits & (pd.to_numeric(values.where(digits, "0")) > (col.max_value or 10**6))
-        return ~digits | too_big, f"is not a whole number 0-{col.max_value}"
+        return ~digits | too_big, N_("{value!r} is not a whole number 0-{max}")
     if kind == "flag":
-        return ~values.isin(("0", "1")), "is not 0 or 1"
+        return ~values.isin(("0", "1")), N_("{value!r} is not 0 or 1")
     if kind == "iso2":
-        return ~values.str.fullmatch(r"[A-Z]{2}"), "is not an ISO 3166 alpha-2 code (two capitals)"
+        return ~values.str.fullmatch(r"[A-Z]{2}"), N_("{value!r} is not an ISO 3166 alpha-2 code (two capitals)")
     if kind == "synthetic":
-        return values != SYNTHETIC_MARK, f"is not '{SYNTHETIC_MARK}'"
+        return values != SYNTHETIC_MARK, N_("{value!r} is not {mark!r}")
     if kind == "code":
-        allowed = ", ".join(col.allowed)
         if not col.multi:
-            return ~values.isin(col.allowed), f"is not one of: {allowed}"
+            return ~values.isin(col.allowed), N_("{value!r} is not one of: {allowed}")
         parts = values.str.split(_SEP, regex=False).explode()
         bad_part = ~parts.isin(col.allowed)
         bad = bad_part.groupby(level=0).any().reindex(values.index, fill_value=False)
-        return bad, f"is not one or more of ({allowed}) joined by '{_SEP}'"
+        return bad, N_("{value!r} is not one or more of ({allowed}) joined by {sep!r}")
     raise ValueError(f"unknown column kind {kind!r}")  # pragma: no cover - a bug in COLUMNS
+
+
+def _rule_text(rule: str, col: ColumnSpec, value: str) -> str:
+    """The rule of `_bad_mask` filled in for one value ("'abc' is not a whole number 0-120")."""
+    return rule.format(value=value, max=col.max_value, allowed=", ".join(col.allowed or ()), sep=_SEP,
+                       mark=SYNTHETIC_MARK)
 
 
 def validate_records(df: pd.DataFrame, *, source: str) -> None:
@@ -153,12 +165,12 @@ def validate_records(df: pd.DataFrame, *, source: str) -> None:
     """
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
-        raise RecordError(f"{source}: missing required column(s): {', '.join(missing)}")
+        raise RecordError(N_("{path}: missing required column(s): {columns}").format(
+            path=source, columns=", ".join(missing)))
     unknown = [str(c) for c in df.columns if c not in _BY_NAME]
     if unknown:
-        raise RecordError(
-            f"{source}: unknown column(s): {', '.join(unknown)} (allowed: {', '.join(COLUMN_ORDER)})"
-        )
+        raise RecordError(N_("{path}: unknown column(s): {columns} (allowed: {allowed})").format(
+            path=source, columns=", ".join(unknown), allowed=", ".join(COLUMN_ORDER)))
     if df.empty:
         return
     frame = df.reset_index(drop=True)
@@ -169,15 +181,16 @@ def validate_records(df: pd.DataFrame, *, source: str) -> None:
         values = frame[name].astype(str)
         empty = values == ""
         if col.required and empty.any():
-            problems.append((int(empty.idxmax()), pos, "is empty but the field is required"))
+            problems.append((int(empty.idxmax()), pos, N_("is empty but the field is required")))
         bad, rule = _bad_mask(col, values)
         bad = bad.fillna(True).astype(bool) & ~empty
         if bad.any():
             row = int(bad.idxmax())
-            problems.append((row, pos, f"{values[row]!r} {rule}"))
+            problems.append((row, pos, _rule_text(rule, col, values[row])))
     if problems:
         row, pos, message = min(problems)
-        raise RecordError(f"{source} row {row + 1}, field '{present[pos]}': {message}")
+        raise RecordError(N_("{path} row {row}, field {field!r}: {reason}").format(
+            path=source, row=row + 1, field=present[pos], reason=message))
     _check_file_level(frame, source)
 
 
@@ -187,14 +200,14 @@ def _check_file_level(frame: pd.DataFrame, source: str) -> None:
     if dup.any():
         row = int(dup.idxmax())
         earlier = int((frame["person_key"] == frame.at[row, "person_key"]).idxmax())
-        raise RecordError(
-            f"{source} row {row + 1}, field 'person_key': {frame.at[row, 'person_key']!r} repeats row "
-            f"{earlier + 1} (one record per victim per organisation)"
-        )
+        raise RecordError(N_("{path} row {row}, field {field!r}: {reason}").format(
+            path=source, row=row + 1, field="person_key", reason=N_(
+                "{value!r} repeats row {earlier} (one record per victim per organisation)").format(
+                value=frame.at[row, "person_key"], earlier=earlier + 1)))
     other = frame["org"] != frame.at[0, "org"]
     if other.any():
         row = int(other.idxmax())
-        raise RecordError(
-            f"{source} row {row + 1}, field 'org': {frame.at[row, 'org']!r} differs from "
-            f"{frame.at[0, 'org']!r} in row 1 (one organisation per file)"
-        )
+        raise RecordError(N_("{path} row {row}, field {field!r}: {reason}").format(
+            path=source, row=row + 1, field="org", reason=N_(
+                "{value!r} differs from {first!r} in row 1 (one organisation per file)").format(
+                value=frame.at[row, "org"], first=frame.at[0, "org"])))

@@ -34,6 +34,7 @@ from typing import Any
 
 from sandbox.deploy import tls
 from sandbox.deploy.mapping import MappingError, load_mapping
+from sandbox.i18n import N_
 from sandbox.mpc import computations
 from sandbox.scenario import Scenario
 
@@ -62,25 +63,28 @@ def parse_address(text: str, *, what: str = "address", default_host: str | None 
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     if not sep or not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise DeployError(f"{what} {text!r} is not HOST:PORT with a port from 1 to 65535")
+        raise DeployError(N_("{place} {text!r} is not HOST:PORT with a port from 1 to 65535").format(
+            place=what, text=text))
     if not host:
         if default_host is None:
-            raise DeployError(f"{what} {text!r} has no host")
+            raise DeployError(N_("{place} {text!r} has no host").format(place=what, text=text))
         host = default_host
     if any(c.isspace() for c in host) or "/" in host:
-        raise DeployError(f"{what} {text!r}: {host!r} is not a host name or IP address")
+        raise DeployError(N_("{place} {text!r}: {host!r} is not a host name or IP address").format(
+            place=what, text=text, host=host))
     return host, int(port)
 
 
 def parse_hosts(text: str | list[str], m: int, orgs: list[str]) -> list[tuple[str, int]]:
     items = [h for h in (text.split(",") if isinstance(text, str) else text) if h.strip()]
     if len(items) != m:
-        raise DeployError(f"--hosts needs one HOST:PORT per organisation in the scenario's order "
-                          f"({', '.join(orgs)}): {m} addresses, got {len(items)}")
-    hosts = [parse_address(h, what=f"address of {org}") for h, org in zip(items, orgs, strict=True)]
+        raise DeployError(N_("--hosts needs one HOST:PORT per organisation in the scenario's order ({orgs}): "
+                             "{m} addresses, got {n}").format(orgs=", ".join(orgs), m=m, n=len(items)))
+    hosts = [parse_address(h, what=N_("address of {org}").format(org=org)) for h, org in zip(items, orgs, strict=True)]
     dupes = sorted({f"{h}:{p}" for h, p in hosts if hosts.count((h, p)) > 1})
     if dupes:
-        raise DeployError(f"address(es) used by more than one organisation: {', '.join(dupes)}")
+        raise DeployError(N_("address(es) used by more than one organisation: {addresses}").format(
+            addresses=", ".join(dupes)))
     return hosts
 
 
@@ -110,11 +114,12 @@ class ExportSummary:
 
 def _threshold(m: int, threshold: int | None) -> int:
     if m < 3:
-        raise DeployError(f"{m} organisation(s): Shamir secret sharing with an honest majority needs at least "
-                          "3 parties (add an independent third compute party)")
+        raise DeployError(N_("{m} organisation(s): Shamir secret sharing with an honest majority needs at least "
+                             "3 parties (add an independent third compute party)").format(m=m))
     t = (m - 1) // 2 if threshold is None else threshold
     if not 1 <= t <= (m - 1) // 2:
-        raise DeployError(f"threshold {t} is not valid for {m} parties: it must be between 1 and {(m - 1) // 2}")
+        raise DeployError(N_("threshold {t} is not valid for {m} parties: it must be between 1 and {most}").format(
+            t=t, m=m, most=(m - 1) // 2))
     return t
 
 
@@ -142,35 +147,38 @@ def export_bundles(
     addresses = parse_hosts(hosts, m, orgs)
     names = list(computation_names or DEFAULT_COMPUTATIONS)
     if len(set(names)) != len(names):
-        raise DeployError("a computation is listed twice")
+        raise DeployError(N_("a computation is listed twice"))
     comps = [computations.get(n) for n in names]  # ComputationError for an unknown name
     mappings = dict(mappings or {})
     unknown = sorted(set(mappings) - set(orgs))
     if unknown:
-        raise DeployError(f"mapping for organisation(s) not in scenario {scenario.name!r}: {', '.join(unknown)} "
-                          f"(organisations: {', '.join(orgs)})")
+        raise DeployError(N_("mapping for organisation(s) not in scenario {scenario!r}: {unknown} "
+                             "(organisations: {orgs})").format(scenario=scenario.name, unknown=", ".join(unknown),
+                                                               orgs=", ".join(orgs)))
     loaded = {}
     for org, path in mappings.items():
         try:
             loaded[org] = load_mapping(path)
         except MappingError as exc:
-            raise DeployError(f"mapping for {org}: {exc}") from None
+            raise DeployError(N_("mapping for {org}: {error}").format(org=org, error=exc)) from None
         if loaded[org]["org"] != org:
-            raise DeployError(f"mapping {path} was made for organisation {loaded[org]['org']!r}, not {org!r}")
+            raise DeployError(N_("mapping {path} was made for organisation {made!r}, not {org!r}").format(
+                path=path, made=loaded[org]["org"], org=org))
     csvs: dict[str, Path] = {}
     if data_dir is not None:
         data_dir = Path(data_dir)
         for org in orgs:
             csv = data_dir / f"{org}.csv"
             if not csv.is_file():
-                raise DeployError(f"no data file for organisation {org!r}: {csv} does not exist")
+                raise DeployError(N_("no data file for organisation {org!r}: {path} does not exist").format(
+                    org=org, path=csv))
             csvs[org] = csv
             if org in loaded:
                 _check_header(csv, loaded[org])
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise DeployError(f"{out} already exists and is not empty: bundles from two exports must never be mixed; "
-                          "choose a new folder")
+        raise DeployError(N_("{path} already exists and is not empty: bundles from two exports must never be "
+                             "mixed; choose a new folder").format(path=out))
 
     pki = tls.make_pki(m, days=days)
     params: dict[str, Any] = {"min_cell": scenario.disclosure.min_cell, "orgs": orgs}
@@ -245,10 +253,11 @@ def _check_header(csv: Path, mapping: dict[str, Any]) -> None:
     try:
         header = parse_header(first)
     except MappingError as exc:
-        raise DeployError(f"{csv.name}: {exc}") from None
+        raise DeployError(N_("{path}: {error}").format(path=csv.name, error=exc)) from None
     if header != mapping["header"]:
-        raise DeployError(f"{csv.name}: its header ({', '.join(header)}) differs from the header the mapping for "
-                          f"{mapping['org']} was made for ({', '.join(mapping['header'])})")
+        raise DeployError(N_("{path}: its header ({header}) differs from the header the mapping for {org} was made "
+                             "for ({expected})").format(path=csv.name, header=", ".join(header), org=mapping["org"],
+                                                        expected=", ".join(mapping["header"])))
 
 
 def export_zip(
@@ -363,9 +372,10 @@ def load_bundle(path: str | Path) -> tuple[Path, dict[str, Any]]:
     try:
         man = json.loads((root / "bundle.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise DeployError(f"{root}: not a party bundle (no readable bundle.json: {exc})") from None
+        raise DeployError(N_("{path}: not a party bundle (no readable bundle.json: {detail})").format(
+            path=root, detail=exc)) from None
     if man.get("format") != BUNDLE_FORMAT:
-        raise DeployError(f"{root}/bundle.json: not a {BUNDLE_FORMAT} manifest")
+        raise DeployError(N_("{path}/bundle.json: not a {format} manifest").format(path=root, format=BUNDLE_FORMAT))
     return root, man
 
 
@@ -377,8 +387,9 @@ def check_bundle(path: str | Path) -> tuple[Path, dict[str, Any], str]:
     except ValueError as exc:
         raise DeployError(str(exc)) from None
     if fingerprint != man["ca_fingerprint_sha256"]:
-        raise DeployError(f"the CA certificate in {root}/tls/.config has fingerprint {fingerprint}, but the bundle "
-                          f"manifest says {man['ca_fingerprint_sha256']}: the bundle was altered or mixed")
+        raise DeployError(N_("the CA certificate in {path}/tls/.config has fingerprint {fingerprint}, but the bundle "
+                             "manifest says {expected}: the bundle was altered or mixed").format(
+            path=root, fingerprint=fingerprint, expected=man["ca_fingerprint_sha256"]))
     return root, man, fingerprint
 
 
@@ -409,7 +420,8 @@ def run_party(
     names = man["computations"]
     if computation is not None:
         if computation not in names:
-            raise DeployError(f"this bundle has no plan for {computation!r} (it has: {', '.join(names)})")
+            raise DeployError(N_("this bundle has no plan for {name!r} (it has: {names})").format(
+                name=computation, names=", ".join(names)))
         names = [computation]
     peers = [parse_address(p["address"], what=f"address of party {p['index']}") for p in man["peers"]]
     listen_host, listen_port = ("0.0.0.0", peers[i][1])
@@ -425,7 +437,8 @@ def run_party(
             if plan.get(key):
                 plan[key] = str((root / plan[key]).resolve())
         if not Path(plan["csv"]).is_file():
-            raise DeployError(f"no data file at {plan['csv']}: put this organisation's export there")
+            raise DeployError(N_("no data file at {path}: put this organisation's export there").format(
+                path=plan["csv"]))
         plan["listen_host"] = listen_host
         if listen_port != peers[i][1]:
             plan["listen_port"] = listen_port

@@ -205,15 +205,15 @@ def load_mapping(path: str | Path) -> dict[str, Any]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise MappingError(f"{path}: not a readable mapping file ({exc})") from None
+        raise MappingError(N_("{path}: not a readable mapping file ({detail})").format(path=path, detail=exc)) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise MappingError(f"{path}: not a mapping file (expected \"format\": \"{FORMAT}\"; "
-                           "make one with `mpc-sandbox map-export`)")
+        raise MappingError(N_("{path}: not a mapping file (expected \"format\": \"{format}\"; make one with "
+                              "`mpc-sandbox map-export`)").format(path=path, format=FORMAT))
     spec_in = {k: doc.get(k) for k in _KNOWN_KEYS if doc.get(k)}
     try:
         return build_mapping(doc.get("header") or [], spec_in, org=doc.get("org", ""))
     except MappingError as exc:
-        raise MappingError(f"{path}: {exc}") from None
+        raise MappingError(N_("{path}: {error}").format(path=path, error=exc)) from None
 
 
 def apply_mapping(df: pd.DataFrame, mapping: dict[str, Any], *, source: str) -> pd.DataFrame:
@@ -221,8 +221,9 @@ def apply_mapping(df: pd.DataFrame, mapping: dict[str, Any], *, source: str) -> 
     header = mapping["header"]
     unexpected = [str(c) for c in df.columns if c not in header]
     if unexpected:
-        raise MappingError(f"{source}: column(s) {', '.join(map(repr, unexpected))} are not in the mapping "
-                           "(the export changed since the mapping was made: map them, or drop them with null)")
+        raise MappingError(N_("{path}: column(s) {columns} are not in the mapping (the export changed since the "
+                              "mapping was made: map them, or drop them with null)").format(
+            path=source, columns=", ".join(map(repr, unexpected))))
     columns = mapping["columns"]
     out = pd.DataFrame(index=df.index)
     for col in df.columns:
@@ -243,8 +244,9 @@ def apply_mapping(df: pd.DataFrame, mapping: dict[str, Any], *, source: str) -> 
                 result = []
                 for part in parts:
                     if part not in table:
-                        raise MappingError(f"{source} row {row}, field {col!r}: code {part!r} is not in the mapping "
-                                           f"(for {target!r})")
+                        raise MappingError(N_("{path} row {row}, field {field!r}: code {code!r} is not in the "
+                                              "mapping (for {target!r})").format(
+                            path=source, row=row, field=col, code=part, target=target))
                     if table[part] and table[part] not in result:
                         result.append(table[part])
                 mapped.append(vocab.MULTI_VALUE_SEPARATOR.join(result))
@@ -259,8 +261,9 @@ def apply_mapping(df: pd.DataFrame, mapping: dict[str, Any], *, source: str) -> 
                 try:
                     converted.append(dt.datetime.strptime(value, fmt).strftime("%Y-%m-%d"))
                 except ValueError:
-                    raise MappingError(f"{source} row {row}, field {col!r}: {value!r} does not match the date "
-                                       f"format {fmt!r}") from None
+                    raise MappingError(N_("{path} row {row}, field {field!r}: {value!r} does not match the date "
+                                          "format {fmt!r}").format(path=source, row=row, field=col, value=value,
+                                                                   fmt=fmt)) from None
             values = pd.Series(converted, index=df.index, dtype=str)
         out[target] = values
     for field, value in mapping["constants"].items():
@@ -278,7 +281,7 @@ def read_mapped_records(csv_path: str | Path, mapping_path: str | Path) -> pd.Da
 
     path = Path(csv_path)
     if not path.is_file():
-        raise InputError(f"{path}: file not found")
+        raise InputError(N_("{path}: file not found").format(path=path))
     try:
         mapping = load_mapping(mapping_path)
         try:
@@ -287,7 +290,8 @@ def read_mapped_records(csv_path: str | Path, mapping_path: str | Path) -> pd.Da
             delimiter = ";" if first.count(";") > first.count(",") else ","
             raw = pd.read_csv(path, dtype=str, keep_default_na=False, sep=delimiter, encoding="utf-8-sig")
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path.name}: not a readable CSV file ({exc})") from None
+            raise InputError(N_("{path}: not a readable CSV file ({detail})").format(
+                path=path.name, detail=exc)) from None
         df = apply_mapping(raw, mapping, source=path.name)
     except MappingError as exc:
         raise InputError(str(exc)) from None

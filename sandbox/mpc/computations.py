@@ -217,7 +217,8 @@ def get(name: str) -> Computation:
     try:
         return CATALOGUE[name]
     except KeyError:
-        raise ComputationError(f"unknown computation {name!r}; known: {', '.join(names())}") from None
+        raise ComputationError(N_("unknown computation {name!r}; known: {known}").format(
+            name=name, known=", ".join(names()))) from None
 
 
 # --------------------------------------------------------------------------- age statistics
@@ -285,7 +286,8 @@ def _difference_mask(df: pd.DataFrame, params: dict[str, Any]) -> pd.Series:
     """Records matching exactly one of the query in `params` and the query `params['differs_from']`."""
     other = params.get("differs_from")
     if not isinstance(other, dict):
-        raise ComputationError("differs_from must be a query: {'region': ..., 'exclude_nationality': ...}")
+        raise ComputationError(N_("differs_from must be a query: {{'region': ..., 'exclude_nationality': ...}}"
+                                  ).format())
     mask = _filter_mask(df, params.get("region"), params.get("exclude_nationality"))
     return mask ^ _filter_mask(df, other.get("region"), other.get("exclude_nationality"))
 
@@ -323,7 +325,7 @@ def _approval_inputs(df: pd.DataFrame, params: dict[str, Any]) -> dict[str, list
         try:
             return difference_inputs(params.get("query"), params.get("differs_from_query"), df)
         except QueryError as exc:
-            raise ComputationError(f"query approval: {exc}") from None
+            raise ComputationError(N_("query approval: {error}").format(error=exc)) from None
     return {"difference": [int(_difference_mask(df, params).sum())]}
 
 
@@ -358,7 +360,7 @@ def _compiled(params: dict[str, Any]):
     try:
         return compile_query(params.get("query"))
     except QueryError as exc:
-        raise ComputationError(f"designed query: {exc}") from None
+        raise ComputationError(N_("designed query: {error}").format(error=exc)) from None
 
 
 def _designed_reveals() -> str:

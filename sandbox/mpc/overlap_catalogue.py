@@ -41,7 +41,7 @@ def _orgs(params: dict[str, Any], frames: dict[str, pd.DataFrame] | None = None)
         return list(params["orgs"])
     if frames is not None:
         return list(frames)
-    raise ComputationError("this computation needs the run's organisations (params['orgs'])")
+    raise ComputationError(N_("this computation needs the run's organisations (params['orgs'])"))
 
 
 def _keys(df: pd.DataFrame) -> list[int]:
@@ -50,12 +50,13 @@ def _keys(df: pd.DataFrame) -> list[int]:
     bad = ~keys.str.fullmatch(r"[0-9a-f]{16}")
     if bad.any():
         row = int(bad.to_numpy().argmax())
-        raise ComputationError(f"row {row + 1}: person_key {keys.iloc[row]!r} is not 16 lowercase hex "
-                               "characters")
+        raise ComputationError(N_("row {row}: person_key {key!r} is not 16 lowercase hex characters").format(
+            row=row + 1, key=keys.iloc[row]))
     if keys.duplicated().any():
         row = int(keys.duplicated().to_numpy().argmax())
-        raise ComputationError(f"row {row + 1}: person_key {keys.iloc[row]!r} occurs twice in one list; "
-                               "the overlap computations need each person at most once per organisation")
+        raise ComputationError(N_("row {row}: person_key {key!r} occurs twice in one list; the overlap "
+                                  "computations need each person at most once per organisation").format(
+            row=row + 1, key=keys.iloc[row]))
     return [int(k, 16) for k in keys]
 
 
@@ -168,23 +169,26 @@ def covariates_of(params: dict[str, Any]) -> list[str]:
     if isinstance(raw, str):
         raw = [c.strip() for c in raw.split(",") if c.strip()]
     if not isinstance(raw, list | tuple) or not raw:
-        raise ComputationError(f"covariates must be a non-empty list of {', '.join(COVARIATES)}, not {raw!r}")
+        raise ComputationError(N_("covariates must be a non-empty list of {allowed}, not {raw!r}").format(
+            allowed=", ".join(COVARIATES), raw=raw))
     for c in raw:
         if c not in COVARIATES:
-            raise ComputationError(f"unknown covariate {c!r}; allowed: {', '.join(COVARIATES)}")
+            raise ComputationError(N_("unknown covariate {name!r}; allowed: {allowed}").format(
+                name=c, allowed=", ".join(COVARIATES)))
     repeated = sorted({c for c in raw if list(raw).count(c) > 1})
     if repeated:
-        raise ComputationError(f"covariate(s) listed more than once: {', '.join(repeated)}")
+        raise ComputationError(N_("covariate(s) listed more than once: {names}").format(
+            names=", ".join(repeated)))
     covariates = list(raw)
     if "orgs" in params:
         cells = ((1 << len(params["orgs"])) - 1)
         for c in covariates:
             cells *= len(covariate_levels(c))
         if cells > MAX_BY_CELLS:
-            raise ComputationError(
-                f"{len(params['orgs'])} organisations and covariates {', '.join(covariates)} give {cells:,} cells "
-                f"(capture patterns x level combinations); at most {MAX_BY_CELLS:,}: choose fewer covariates "
-                "or organisations")
+            raise ComputationError(N_(
+                "{m} organisations and covariates {names} give {cells} cells (capture patterns x level "
+                "combinations); at most {most}: choose fewer covariates or organisations").format(
+                m=len(params["orgs"]), names=", ".join(covariates), cells=f"{cells:,}", most=f"{MAX_BY_CELLS:,}"))
     return covariates
 
 

@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import nnls
 
+from sandbox.i18n import N_
+
 __all__ = [
     "CALIBRATION_PATH",
     "QUANTITIES",
@@ -157,11 +159,12 @@ def profile(
     cal = calibration if calibration is not None else load_calibration()
     comps = cal["computations"]
     if computation not in comps:
-        raise ValueError(f"unknown computation {computation!r}; known: {', '.join(comps)}")
+        raise ValueError(N_("unknown computation {name!r}; known: {known}").format(
+            name=computation, known=", ".join(comps)))
     if records < 0:
-        raise ValueError(f"records must be >= 0, got {records}")
+        raise ValueError(N_("records must be >= 0, got {value}").format(value=records))
     if parties < 1:
-        raise ValueError(f"parties must be >= 1, got {parties}")
+        raise ValueError(N_("parties must be >= 1, got {value}").format(value=parties))
     comp = comps[computation]
     startup_model = comp.get("startup_seconds", cal["startup_seconds"])
     return CostProfile(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sandbox.i18n import N_
 from synthetic.text import Text
 
 if TYPE_CHECKING:  # a scenario loads without NumPy; sampling gets a generator from the caller
@@ -46,10 +47,8 @@ class Duration(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> Duration:
         if not self.min <= self.mode <= self.max:
-            raise ValueError(
-                f"duration needs min <= mode <= max, "
-                f"got min={self.min:g}, mode={self.mode:g}, max={self.max:g}"
-            )
+            raise ValueError(N_("duration needs min <= mode <= max, got min={low}, mode={mode}, max={high}").format(
+                low=f"{self.min:g}", mode=f"{self.mode:g}", high=f"{self.max:g}"))
         return self
 
     def sample(self, rng: np.random.Generator) -> float:
@@ -147,31 +146,28 @@ class GovernancePlan(BaseModel):
         ids = [p.id for p in self.phases]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise ValueError(f"phase ids must be unique, repeated: {', '.join(dupes)}")
+            raise ValueError(N_("phase ids must be unique, repeated: {ids}").format(ids=", ".join(dupes)))
         rids = [r.id for r in self.resources]
         rdupes = sorted({i for i in rids if rids.count(i) > 1})
         if rdupes:
-            raise ValueError(f"resource ids must be unique, repeated: {', '.join(rdupes)}")
+            raise ValueError(N_("resource ids must be unique, repeated: {ids}").format(ids=", ".join(rdupes)))
         for p in self.phases:
             for d in p.depends_on:
                 if d == p.id:
-                    raise ValueError(f"phase {p.id!r} depends on itself")
+                    raise ValueError(N_("phase {phase!r} depends on itself").format(phase=p.id))
                 if d not in ids:
-                    raise ValueError(
-                        f"phase {p.id!r} depends on unknown phase {d!r} (known phases: {', '.join(ids)})"
-                    )
+                    raise ValueError(N_("phase {phase!r} depends on unknown phase {other!r} (known phases: {known})"
+                                        ).format(phase=p.id, other=d, known=", ".join(ids)))
             if p.resource is not None and p.resource not in rids:
                 known = ", ".join(rids) or "none defined"
-                raise ValueError(
-                    f"phase {p.id!r} uses unknown resource {p.resource!r} (known resources: {known})"
-                )
+                raise ValueError(N_("phase {phase!r} uses unknown resource {resource!r} (known resources: {known})"
+                                    ).format(phase=p.id, resource=p.resource, known=known))
         self.topological_order()  # raises on a cycle
         for p in self.phases:
             lb = p.risks.loop_back
             if lb is not None and lb.to not in self.ancestors(p.id):
-                raise ValueError(
-                    f"phase {p.id!r}: loop_back.to must be an earlier phase it depends on, got {lb.to!r}"
-                )
+                raise ValueError(N_("phase {phase!r}: loop_back.to must be an earlier phase it depends on, got "
+                                    "{other!r}").format(phase=p.id, other=lb.to))
         return self
 
     def phase(self, phase_id: str) -> Phase:
@@ -191,7 +187,7 @@ class GovernancePlan(BaseModel):
                 return
             if state.get(pid) == 1:
                 cycle = path[path.index(pid) :] + [pid]
-                raise ValueError(f"phase dependencies form a cycle: {' -> '.join(cycle)}")
+                raise ValueError(N_("phase dependencies form a cycle: {cycle}").format(cycle=" -> ".join(cycle)))
             state[pid] = 1
             for d in deps[pid]:
                 visit(d, path + [pid])

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 
+from sandbox.i18n import N_
+
 __all__ = ["NETWORKS", "NetworkProfile", "get_network"]
 
 
@@ -41,13 +43,14 @@ class NetworkProfile:
 
     def __post_init__(self) -> None:
         if self.host_cores is not None and not self.host_cores >= 1:
-            raise ValueError(f"host_cores must be >= 1 (or None: one machine per party), got {self.host_cores}")
+            raise ValueError(N_("host_cores must be >= 1 (or None: one machine per party), got {value}").format(
+                value=self.host_cores))
         if not self.latency_ms >= 0:
-            raise ValueError(f"latency_ms must be >= 0, got {self.latency_ms}")
+            raise ValueError(N_("latency_ms must be >= 0, got {value}").format(value=self.latency_ms))
         if not self.bandwidth_mbps > 0:
-            raise ValueError(f"bandwidth_mbps must be > 0, got {self.bandwidth_mbps}")
+            raise ValueError(N_("bandwidth_mbps must be > 0, got {value}").format(value=self.bandwidth_mbps))
         if not self.jitter_ms >= 0:
-            raise ValueError(f"jitter_ms must be >= 0, got {self.jitter_ms}")
+            raise ValueError(N_("jitter_ms must be >= 0, got {value}").format(value=self.jitter_ms))
 
     @classmethod
     def custom(
@@ -90,4 +93,5 @@ def get_network(name: str) -> NetworkProfile:
     try:
         return NETWORKS[name]
     except KeyError:
-        raise ValueError(f"unknown network profile {name!r}; known: {', '.join(NETWORKS)}") from None
+        raise ValueError(N_("unknown network profile {name!r}; known: {known}").format(
+            name=name, known=", ".join(NETWORKS))) from None

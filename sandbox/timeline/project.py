@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from sandbox.i18n import N_
+
 from .governance import GovernancePlan, Phase
 
 __all__ = ["ProjectResult", "naive_plan", "simulate_project", "WORKING_DAYS_PER_MONTH"]
@@ -227,11 +229,11 @@ def simulate_project(plan: GovernancePlan, org_ids: list[str], *, runs: int, see
         seed: same seed, same result; run i uses the i-th child of ``SeedSequence(seed)``.
     """
     if runs < 1:
-        raise ValueError(f"runs must be >= 1, got {runs}")
+        raise ValueError(N_("runs must be >= 1, got {value}").format(value=runs))
     if not org_ids:
-        raise ValueError("at least one organisation is needed")
+        raise ValueError(N_("at least one organisation is needed"))
     if len(set(org_ids)) != len(org_ids):
-        raise ValueError("organisation ids must be unique")
+        raise ValueError(N_("organisation ids must be unique"))
     children = np.random.SeedSequence(seed).spawn(runs)
     completion = np.empty(runs)
     chains: list[list[Key]] = []
