@@ -1,13 +1,12 @@
 """Calibration check: run the generator for several seeds and average the headline figures.
 
-Used by the tests, by docs/generator.md and by anyone tuning a scenario:
+Used by the tests, by docs/generator.md and by anyone tuning a scenario (the command lives in `sandbox`,
+which reads scenario files; `synthetic` imports nothing of it):
 
-    python -m synthetic.calibration nl-baseline
+    python -m sandbox.generator_calibration nl-baseline
 """
 
 from __future__ import annotations
-
-import argparse
 
 import numpy as np
 
@@ -63,27 +62,3 @@ def calibration_summary(organisations: list[Organisation], params: GeneratorPara
         "registered_shares": {k: mean(lambda r, k=k: r["registered_shares"].get(k, 0.0))
                               for k in rows[0]["registered_shares"]},
     }
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Print the calibration summary of a scenario."""
-    from sandbox.scenario import load_scenario
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenario", nargs="?", default="nl-baseline")
-    parser.add_argument("--seeds", type=int, default=10)
-    args = parser.parse_args(argv)
-    s = load_scenario(args.scenario)
-    out = calibration_summary(s.organisations, s.generator, seeds=range(args.seeds))
-    print(f"{args.scenario}: mean over {out['seeds']} seeds")
-    print(f"  registered              {out['registered']:.1f}")
-    print(f"  on >= 2 lists           {out['multi_list_share']:.2%}")
-    print(f"  records per registered  {out['records_per_registered']:.3f}")
-    for org, share in out["share"].items():
-        print(f"  share {org:<18}{share:.1%}")
-    for key, share in out["registered_shares"].items():
-        print(f"  registered {key:<22}{share:.1%}")
-
-
-if __name__ == "__main__":
-    main()
