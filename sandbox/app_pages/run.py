@@ -30,6 +30,7 @@ from sandbox.ui import (
     ngettext,
     num,
     org_colours,
+    org_names,
     synthetic_banner,
     what_it_means,
 )
@@ -73,7 +74,9 @@ else:
     st.write(comp_summary(comp))
     st.info(_("**What is revealed:** {reveals}").format(reveals=comp_reveals(comp)))
 
-orgs = st.multiselect(_("Organisations taking part"), scenario.org_ids, default=scenario.org_ids, key="run_orgs")
+org_name = org_names(scenario)
+orgs = st.multiselect(_("Organisations taking part"), scenario.org_ids, default=scenario.org_ids, key="run_orgs",
+                      format_func=lambda o: org_name.get(o, o))
 col1, col2 = st.columns(2)
 max_t = max(1, (len(orgs) - 1) // 2)
 threshold = col1.selectbox(_("Collusion threshold t (a coalition of t learns nothing)"), list(range(1, max_t + 1)),
