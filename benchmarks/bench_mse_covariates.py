@@ -59,27 +59,25 @@ def run_one(
     for method in ("stepwise", "auto"):
         row[f"list_{method}"] = _list_only(frame, lists, method)
     row["seconds_list_only"] = round(time.perf_counter() - t0, 2)
-    t0 = time.perf_counter()
-    try:
-        result = analyse_covariates(covariate_table(frame, lists, covariates, source=scenario_name))
-        row["covariate_bic"] = result.estimate
-        row["covariate_terms"] = result.terms
-        row["by_level"] = result.by_level
-    except MSEError as exc:
-        row["covariate_bic"], row["covariate_error"] = None, str(exc)
-    row["seconds_covariate"] = round(time.perf_counter() - t0, 2)
-    if empty_overlaps:
+
+    def covariate_fit(suffix: str, **options) -> None:
+        """The min-BIC covariate model into row[covariate_bic<suffix>] (or its error), with its terms and time."""
         t0 = time.perf_counter()
         try:
-            result = analyse_covariates(
-                covariate_table(frame, lists, covariates, source=scenario_name), empty_overlaps=True
-            )
-            row["covariate_bic_empty"] = result.estimate
-            row["covariate_empty_terms"] = result.terms
-            row["empty_overlap_terms"] = result.empty_overlap_terms
+            result = analyse_covariates(covariate_table(frame, lists, covariates, source=scenario_name), **options)
+            row[f"covariate_bic{suffix}"] = result.estimate
+            row["covariate_terms" if not suffix else f"covariate{suffix}_terms"] = result.terms
+            if options.get("empty_overlaps"):
+                row["empty_overlap_terms"] = result.empty_overlap_terms
+            else:
+                row["by_level"] = result.by_level
         except MSEError as exc:
-            row["covariate_bic_empty"], row["covariate_empty_error"] = None, str(exc)
-        row["seconds_covariate_empty"] = round(time.perf_counter() - t0, 2)
+            row[f"covariate_bic{suffix}"], row[f"covariate{suffix}_error"] = None, str(exc)
+        row[f"seconds_covariate{suffix}"] = round(time.perf_counter() - t0, 2)
+
+    covariate_fit("")
+    if empty_overlaps:
+        covariate_fit("_empty", empty_overlaps=True)
     true_levels = true_by_level(data.population, covariates)
     strata = []
     for cov in covariates:

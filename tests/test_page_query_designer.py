@@ -184,8 +184,8 @@ def _propose(at: AppTest, **designer) -> None:
     assert not at.exception
 
 
-@pytest.mark.mpc
-def test_room_designed_query_needs_every_approval_runs_and_logs_and_refuses_differencing():
+def _room_with_three():
+    """A room opened by the facilitator's page, joined by kmar and nla (tokens) and by police (its own page)."""
     fac = _page("room.py")
     fac.radio(key="room_view").set_value("the facilitator").run()
     fac.button(key="room_open").click().run()
@@ -194,6 +194,12 @@ def test_room_designed_query_needs_every_approval_runs_and_logs_and_refuses_diff
     tokens = {o: store.join(code, o) for o in ("kmar", "nla")}
     police = _join(code, "police")
     fac.run()
+    return fac, code, store, tokens, police
+
+
+@pytest.mark.mpc
+def test_room_designed_query_needs_every_approval_runs_and_logs_and_refuses_differencing():
+    fac, code, store, tokens, police = _room_with_three()
 
     # 1. Proposed, two approve, one rejects: it never runs.
     _propose(fac, group_by=["form"], where={"region": ["amsterdam"]}, min_cell=5)
@@ -261,14 +267,7 @@ def test_room_distinct_persons_query_runs_and_a_differencing_one_is_refused_with
     from sandbox.datasets import ensure_dataset
     from sandbox.scenario import load_scenario
 
-    fac = _page("room.py")
-    fac.radio(key="room_view").set_value("the facilitator").run()
-    fac.button(key="room_open").click().run()
-    code = fac.session_state["room_code"]
-    store = RoomStore()
-    tokens = {o: store.join(code, o) for o in ("kmar", "nla")}
-    police = _join(code, "police")
-    fac.run()
+    fac, code, store, tokens, police = _room_with_three()
 
     def propose_and_approve(where):
         _propose(fac, group_by=["form"], where=where, measure="distinct", min_cell=3)
