@@ -5,6 +5,10 @@
     python benchmarks/bench_overlap.py --baseline 9cb62e0 --repeat 3
         # side by side: every grid point alternately with this code and with the code of another commit
         # (a temporary git worktree; e.g. the linear pseudonym before the Dodis-Yampolskiy one)
+    python benchmarks/bench_overlap.py --command --grid 3:10000,6:2000 --repeat 5
+        # what the user waits for: `mpc-sandbox run --computation capture-patterns --json` as a subprocess
+        # (start-up, the parties, the plaintext check), median of --repeat after one untimed run;
+        # writes benchmarks/results/overlap_command.json (at most 6 lists: the nl-baseline organisations)
 
 For every grid point it writes SYNTHETIC lists with a known overlap (fixed seed), runs the computation
 with one real MPyC process per organisation (`run_mpc`), checks the result against the plaintext oracle,
@@ -35,6 +39,7 @@ from synthetic import vocab  # noqa: E402
 GRID = [(3, 1_000), (3, 5_000), (3, 10_000), (5, 2_000), (6, 2_000), (7, 1_000)]
 QUICK_GRID = [(3, 500), (5, 300)]
 FLOORS = {(5, 2_000): 10.0, (3, 10_000): 6.0, (6, 2_000): 10.0}  # seconds (issues 4 and 15)
+GOALS = {(3, 10_000): 2.5, (6, 2_000): 5.0}  # seconds (issue 17)
 METHOD = ("secret shuffle by re-sharing over all (t+1)-subsets + opened Dodis-Yampolskiy pseudonyms "
           "(1/(k+key))*G in Ed25519 + power sums of secret pattern codes + small-cell suppression in MPC")
 
@@ -119,6 +124,30 @@ def run_in(code: Path, m: int, records: int, computation: str, min_cell: int) ->
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def command_point(m: int, records: int, repeat: int, seed: int = 1) -> dict:
+    """The user's command on `m` lists of `records` each: wall times of `repeat` runs after one untimed run."""
+    from sandbox.scenario import load_scenario
+
+    orgs = load_scenario("nl-baseline").org_ids[:m]
+    if len(orgs) < m:
+        raise SystemExit(f"--command: at most {len(orgs)} lists (the nl-baseline organisations), not {m}")
+    cmd = [str(Path(sys.executable).parent / "mpc-sandbox"), "run", "--scenario", "nl-baseline", "--computation",
+           "capture-patterns", "--orgs", ",".join(orgs), "--json"]
+    walls, exact, load = [], True, os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="bench-overlap-command-") as tmp:
+        write_lists(tmp, orgs, records, seed=seed)
+        for i in range(repeat + 1):
+            t0 = time.perf_counter()
+            out = subprocess.run([*cmd, "--data", tmp], capture_output=True, text=True, check=True)
+            wall = time.perf_counter() - t0
+            exact &= json.loads(out.stdout)["match"] is True
+            if i:
+                walls.append(round(wall, 2))
+    return {"lists": m, "records_per_list": records, "seconds": walls, "median_seconds": statistics.median(walls),
+            "exact": exact, "goal_seconds": GOALS.get((m, records)), "floor_seconds": FLOORS.get((m, records)),
+            "load_average_1min_at_start": round(load, 2)}
+
+
 def side_by_side(baseline: str, grid, computation: str, min_cell: int, repeat: int) -> list[dict]:
     """Alternate this code and `baseline` (a commit) on every grid point; medians and their ratio."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
@@ -165,12 +194,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mo", action="store_true", help="also run mo-cooccurrence on every grid point")
     parser.add_argument("--min-cell", type=int, default=10)
     parser.add_argument("--baseline", help="a commit to compare with, side by side (e.g. the linear pseudonym)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per variant and grid point with --baseline")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs per grid point (and variant) with --baseline or --command")
     parser.add_argument("--grid", help="grid points as M:N,M:N (default: the full grid)")
+    parser.add_argument("--command", action="store_true", help="time the user's command (see the module docstring)")
     args = parser.parse_args(argv)
     grid = QUICK_GRID if args.quick else GRID
     if args.grid:
         grid = [tuple(int(x) for x in point.split(":")) for point in args.grid.split(",")]
+    if args.command:
+        rows = []
+        for m, records in grid:
+            row = command_point(m, records, args.repeat)
+            rows.append(row)
+            print(f"{m} x {records}: command median {row['median_seconds']:.2f} s {row['seconds']} "
+                  f"(goal {row['goal_seconds']} s, floor {row['floor_seconds']} s), exact={row['exact']}", flush=True)
+        path = ROOT / "benchmarks" / "results" / "overlap_command.json"
+        meta = {"machine": f"{platform.machine()}, {platform.python_version()}", "date": time.strftime("%Y-%m-%d"),
+                "note": "mpc-sandbox run --computation capture-patterns --json as a subprocess, the check included"}
+        path.write_text(json.dumps({"meta": meta, "runs": rows}, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwritten: {path.relative_to(ROOT)}")
+        return 0 if all(r["exact"] for r in rows) else 1
     if args.baseline:
         rows = side_by_side(args.baseline, grid, "capture-patterns", args.min_cell, args.repeat)
         path = ROOT / "benchmarks" / "results" / "overlap_side_by_side.json"
