@@ -159,6 +159,13 @@ def profile(
     cal = calibration if calibration is not None else load_calibration()
     comps = cal["computations"]
     if computation not in comps:
+        from sandbox.mpc import computations as catalogue
+
+        if computation in catalogue.names():  # a computation the sandbox runs, but not timed for the forecast
+            raise ValueError(N_(
+                "{name} has no timeline calibration yet (its cost depends on its parameters: covariates, a "
+                "designed query); calibrated: {known}. Time one run of it with `mpc-sandbox run` instead"
+            ).format(name=computation, known=", ".join(comps)))
         raise ValueError(N_("unknown computation {name!r}; known: {known}").format(
             name=computation, known=", ".join(comps)))
     if records < 0:
