@@ -215,7 +215,14 @@ def test_report_pdf_without_charts_says_so(report, monkeypatch):
 
 
 @pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="kaleido needs Chromium")
-def test_report_pdf_has_charts_with_chromium(report):
+@pytest.mark.xdist_group("browser")  # kaleido starts Chromium: never beside the real-browser tests (tests/conftest.py)
+def test_report_pdf_has_charts_with_chromium(report, monkeypatch):
+    import sandbox.workshop.report as rep
+
+    drawn = []
+    real = rep.chart_pngs
+    monkeypatch.setattr(rep, "chart_pngs", lambda figs: drawn.append(real(figs)) or drawn[-1])
     pdf = to_pdf(report)
     assert pdf.startswith(b"%PDF")
+    assert drawn and drawn[0][1] is None, f"the charts could not be drawn: {drawn[0][1] if drawn else 'not asked'}"
     assert pdf.count(b"/Subtype /Image") >= 2  # the revealed counts and the timeline
