@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -185,13 +186,23 @@ def test_mpyc_parties_listen_on_127_0_0_1_only(scenario, generated):
     done = threading.Event()
 
     def watch():
+        """Look at each party while it is stopped (SIGSTOP): a fast run cannot close its sockets between two
+        looks, and a party cannot finish before it has been seen listening (or has gone)."""
         while not done.is_set():
             for pid in _my_party_pids():
-                addrs = _listening_addresses(pid)
-                if addrs:
-                    seen.setdefault(pid, [])
-                    seen[pid] = sorted(set(seen[pid]) | set(addrs))
-            time.sleep(0.02)
+                if pid in seen:
+                    continue
+                try:
+                    os.kill(pid, signal.SIGSTOP)
+                except ProcessLookupError:
+                    continue
+                try:
+                    addrs = _listening_addresses(pid)
+                    if addrs:
+                        seen[pid] = sorted(set(addrs))
+                finally:
+                    os.kill(pid, signal.SIGCONT)
+            time.sleep(0.002)
 
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
