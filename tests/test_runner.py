@@ -183,7 +183,8 @@ def test_killed_party_is_named_within_10_seconds_and_nothing_is_left(scenario, t
         while time.monotonic() < deadline:
             for pid in _party_pids(data):
                 if _party_index(pid) == 1:
-                    time.sleep(0.8)  # let the protocol get going
+                    os.kill(pid, signal.SIGSTOP)  # held: the run cannot finish before the kill, however fast it is
+                    time.sleep(0.8)  # let the other parties get going and wait for it
                     os.kill(pid, signal.SIGKILL)
                     victim["pid"] = pid
                     return
