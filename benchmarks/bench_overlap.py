@@ -188,6 +188,16 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def write_results(name: str, rows: list[dict], note: str) -> None:
+    """benchmarks/results/<name>: the rows with the machine, the date and what was timed."""
+    path = ROOT / "benchmarks" / "results" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"machine": f"{platform.machine()}, {platform.python_version()}", "date": time.strftime("%Y-%m-%d"),
+            "note": note}
+    path.write_text(json.dumps({"meta": meta, "runs": rows}, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten: {path.relative_to(ROOT)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small grid; results are not saved")
@@ -209,19 +219,13 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             print(f"{m} x {records}: command median {row['median_seconds']:.2f} s {row['seconds']} "
                   f"(goal {row['goal_seconds']} s, floor {row['floor_seconds']} s), exact={row['exact']}", flush=True)
-        path = ROOT / "benchmarks" / "results" / "overlap_command.json"
-        meta = {"machine": f"{platform.machine()}, {platform.python_version()}", "date": time.strftime("%Y-%m-%d"),
-                "note": "mpc-sandbox run --computation capture-patterns --json as a subprocess, the check included"}
-        path.write_text(json.dumps({"meta": meta, "runs": rows}, indent=2) + "\n", encoding="utf-8")
-        print(f"\nwritten: {path.relative_to(ROOT)}")
+        write_results("overlap_command.json", rows,
+                      "mpc-sandbox run --computation capture-patterns --json as a subprocess, the check included")
         return 0 if all(r["exact"] for r in rows) else 1
     if args.baseline:
         rows = side_by_side(args.baseline, grid, "capture-patterns", args.min_cell, args.repeat)
-        path = ROOT / "benchmarks" / "results" / "overlap_side_by_side.json"
-        meta = {"machine": f"{platform.machine()}, {platform.python_version()}", "date": time.strftime("%Y-%m-%d"),
-                "note": "alternating runs of this code and the baseline commit; seconds = run_mpc wall time"}
-        path.write_text(json.dumps({"meta": meta, "runs": rows}, indent=2) + "\n", encoding="utf-8")
-        print(f"\nwritten: {path.relative_to(ROOT)}")
+        write_results("overlap_side_by_side.json", rows,
+                      "alternating runs of this code and the baseline commit; seconds = run_mpc wall time")
         return 0 if all(r["exact"] for r in rows) else 1
     computations = ["capture-patterns"] + (["mo-cooccurrence"] if args.mo else [])
     rows = []
@@ -233,12 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(markdown(rows))
     if not args.quick:
-        path = ROOT / "benchmarks" / "results" / "overlap.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        meta = {"machine": f"{platform.machine()}, {platform.python_version()}",
-                "date": time.strftime("%Y-%m-%d"), "note": "3-7 MPyC party processes on one machine"}
-        path.write_text(json.dumps({"meta": meta, "runs": rows}, indent=2) + "\n", encoding="utf-8")
-        print(f"\nwritten: {path.relative_to(ROOT)}")
+        write_results("overlap.json", rows, "3-7 MPyC party processes on one machine")
     return 0 if all(r["exact"] for r in rows) else 1
 
 
