@@ -1,6 +1,13 @@
 """Calibrate the protocol forecast on real MPyC runs and validate it through delaying relays.
 
-Usage: python benchmarks/bench_timeline.py [--quick] [--no-fit] [--passes N]   (default 5 passes, about 80 min)
+Usage: python benchmarks/bench_timeline.py [--quick] [--no-fit] [--refit] [--passes N]
+                                          [--computations A,B] [--parties 3,4,5]
+       (default: every computation, parties 3-5, 5 passes, about 80 min)
+
+--computations measures and refits only those computations (for example after a change to the overlap
+protocol): they get start-up models of their own, the others keep their models, runs and validation rows
+from the results file (their date stays in it, under "measured"). --parties sets the party counts of both
+grids (the default scenario has six organisations, so at most 6).
 
 (a) Calibration, for every computation over records per organisation x parties: a base run through
     the relays with no added latency (compute, start-up and the relays' own user-space hop) and a
@@ -147,7 +154,8 @@ def steal_jiffies() -> int:
         return -1
 
 
-def measure_passes(scenario, tmp: Path, cal_grid, val_grid, cal_rep: int, repeats: int) -> tuple[dict, dict]:
+def measure_passes(scenario, tmp: Path, cal_grid, val_grid, cal_rep: int, repeats: int,
+                   computations: tuple[str, ...] = CALIBRATE) -> tuple[dict, dict]:
     """Measure the calibration and validation runs in interleaved passes.
 
     Pass i runs, for each party count in turn, every calibration configuration (while i < cal_rep) and
@@ -173,7 +181,7 @@ def measure_passes(scenario, tmp: Path, cal_grid, val_grid, cal_rep: int, repeat
         for m in sorted(set(cal_m) | set(val_m)):
             orgs = scenario.org_ids[:m]
             for n in cal_n if (i < cal_rep and m in cal_m) else ():
-                for comp in CALIBRATE:
+                for comp in computations:
                     d = data[("c", n, m)]
                     slot = cal.setdefault((comp, n, m), {"loop": [], "probe": []})
                     slot["loop"].append(measure(scenario, d, comp, n, orgs, {"latency_ms": 0.0, "seed": 1}))
@@ -182,7 +190,7 @@ def measure_passes(scenario, tmp: Path, cal_grid, val_grid, cal_rep: int, repeat
                           f"base={slot['loop'][-1]['wall_seconds']:6.2f}s "
                           f"probe={slot['probe'][-1]['wall_seconds']:6.2f}s", flush=True)
             for n in val_n if (i < repeats and m in val_m) else ():
-                for comp in CALIBRATE:
+                for comp in computations:
                     for lat in val_lat:
                         link = {"latency_ms": lat, "bandwidth_mbps": bw, "jitter_ms": 0.0, "seed": 3}
                         r = measure(scenario, data[("v", n, m)], comp, n, orgs, link)
@@ -267,7 +275,7 @@ def term_cross_validation(calib_rows: list[dict]) -> dict[str, list[dict]]:
     size, predict the held-out size, repeat for each size; mean |error| in % over the held-out rows. Uses the
     calibration runs only (never the validation points), so choosing FIT_TERMS by it is fair."""
     out: dict[str, list[dict]] = {}
-    for comp in CALIBRATE:
+    for comp in [c for c in CALIBRATE if any(r["computation"] == c for r in calib_rows)]:
         rows = [r for r in calib_rows if r["computation"] == comp]
         sizes = sorted({r["records"] for r in rows})
         for terms in CANDIDATE_TERMS["overlap" if comp in OVERLAP else "aggregate"]:
@@ -289,9 +297,18 @@ def term_cross_validation(calib_rows: list[dict]) -> dict[str, list[dict]]:
     return out
 
 
-def fit_and_validate(calib_rows: list[dict], val_samples: dict, k: float, note: str, *, save: bool) -> tuple:
-    """Fit the calibration on `calib_rows`, forecast every validation point; returns (cal, rows, summary)."""
-    cal = fit_profile(calib_rows, terms=FIT_TERMS, measured_on=note)
+def fit_and_validate(calib_rows: list[dict], val_samples: dict, k: float, note: str, *, save: bool,
+                     separate: tuple[str, ...] = ()) -> tuple:
+    """Fit the calibration on `calib_rows`, forecast every validation point; returns (cal, rows, summary).
+
+    Computations in `separate` were measured on another day than the rest (``--computations``): they are
+    fitted after the others, each with a start-up model of its own, so that neither day's start-up is
+    averaged into the other's."""
+    together = [r for r in calib_rows if r["computation"] not in separate]
+    apart = [r for r in calib_rows if r["computation"] in separate]
+    cal = fit_profile(together, terms=FIT_TERMS, measured_on=note) if together else load_calibration()
+    if apart:
+        cal = fit_profile(apart, base=cal, terms=FIT_TERMS, measured_on=note, startup_per_computation=True)
     cal["host_extra_load"] = round(k, 3)
     cal["source"] = "benchmarks/bench_timeline.py (make bench)"
     cal["units"] = UNITS
@@ -317,25 +334,56 @@ def report(val_rows: list[dict], summary: dict) -> None:
           f"{summary['median_abs_error_percent']} %, max {summary['max_abs_error_percent']} %")
 
 
+def stored_validation_samples(validation: list[dict]) -> dict:
+    """The validation runs kept in the results file, in `measure_passes`'s shape (for refits)."""
+    return {
+        (r["computation"], r["records"], r["parties"], r["latency_ms"]):
+            [{"wall_seconds": w, "compute_cpu_seconds": c, "messages_per_peer": r["messages_per_peer"]}
+             for w, c in zip(r["measured_all"], r["cpu_all"], strict=True)]
+        for r in validation}
+
+
+def measured_dates(res: dict) -> dict[str, str]:
+    """{computation: the day its runs in the results file were measured}."""
+    return res.get("measured") or {c: res["date"] for c in CALIBRATE}
+
+
+def separately_measured(dates: dict[str, str]) -> tuple[str, ...]:
+    """The computations measured on another day than the first computation's (fitted apart; see fit_and_validate)."""
+    first = dates[CALIBRATE[0]]
+    return tuple(c for c in CALIBRATE if dates.get(c) != first)
+
+
+def save_results(res: dict, cal: dict, val_rows: list[dict], summary: dict) -> None:
+    res.update(validation=val_rows, summary=summary,
+               fitted={c: cal["computations"][c] for c in CALIBRATE}, startup_seconds=cal["startup_seconds"],
+               term_cross_validation=term_cross_validation(res["calibration"]))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+
+
 def refit() -> int:
     """--refit: fit FIT_TERMS again on the runs stored in the results file and re-validate, without measuring.
 
     For changing the cost terms: the measurements stay as they were, the fit and the forecasts are redone."""
     res = json.loads(RESULTS.read_text(encoding="utf-8"))
-    val_samples = {
-        (r["computation"], r["records"], r["parties"], r["latency_ms"]):
-            [{"wall_seconds": w, "compute_cpu_seconds": c, "messages_per_peer": r["messages_per_peer"]}
-             for w, c in zip(r["measured_all"], r["cpu_all"], strict=True)]
-        for r in res["validation"]}
     note = load_calibration()["measured_on"].split(" [refitted")[0] + f" [refitted {date.today().isoformat()}]"
-    cal, val_rows, summary = fit_and_validate(res["calibration"], val_samples, res["host_extra_load"], note,
-                                              save=True)
-    res.update(validation=val_rows, summary=summary, refitted=date.today().isoformat(),
-               fitted={c: cal["computations"][c] for c in CALIBRATE}, startup_seconds=cal["startup_seconds"],
-               term_cross_validation=term_cross_validation(res["calibration"]))
-    RESULTS.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+    cal, val_rows, summary = fit_and_validate(res["calibration"], stored_validation_samples(res["validation"]),
+                                              res["host_extra_load"], note, save=True,
+                                              separate=separately_measured(measured_dates(res)))
+    res["refitted"] = date.today().isoformat()
+    save_results(res, cal, val_rows, summary)
     report(val_rows, summary)
     return 0
+
+
+def _option(argv: list[str], name: str, default: str) -> str:
+    if name not in argv:
+        return default
+    i = argv.index(name)
+    if i + 1 >= len(argv):
+        raise SystemExit(f"{name} needs a value")
+    return argv[i + 1]
 
 
 def main(argv: list[str]) -> int:
@@ -343,16 +391,30 @@ def main(argv: list[str]) -> int:
         return refit()
     quick = "--quick" in argv
     try:
-        passes = int(argv[argv.index("--passes") + 1]) if "--passes" in argv else 5
-    except (IndexError, ValueError):
+        passes = int(_option(argv, "--passes", "5"))
+    except ValueError:
         passes = 0
     if passes < 1:
         raise SystemExit("--passes needs a whole number of at least 1, e.g. --passes 5")
+    computations = tuple(_option(argv, "--computations", ",".join(CALIBRATE)).split(","))
+    unknown = [c for c in computations if c not in CALIBRATE]
+    if unknown:
+        raise SystemExit(f"--computations: unknown {', '.join(unknown)}; calibrated: {', '.join(CALIBRATE)}")
     scenario = load_scenario("nl-baseline")
+    try:
+        parties = tuple(int(x) for x in _option(argv, "--parties", "3,4,5").split(","))
+    except ValueError:
+        parties = ()
+    if not parties or min(parties) < 2 or max(parties) > len(scenario.org_ids):
+        raise SystemExit(f"--parties needs party counts from 2 to {len(scenario.org_ids)}, e.g. --parties 3,4,5,6")
+    partial = set(computations) != set(CALIBRATE)
+    if partial and not RESULTS.is_file():
+        raise SystemExit(f"--computations refits some computations and keeps the others' runs from {RESULTS}, "
+                         "which does not exist: run without --computations first")
     if quick:
         cal_n, cal_m, val_n, val_m, val_lat, cal_rep, repeats = (300, 1000), (3, 5), (500,), (3,), (10, 25), 1, 1
     else:
-        cal_n, cal_m, val_n, val_m, val_lat = (500, 2000, 5000), (3, 4, 5), (1000, 5000), (3, 4, 5), (10, 50)
+        cal_n, cal_m, val_n, val_m, val_lat = (500, 2000, 5000), parties, (1000, 5000), parties, (10, 50)
         # equal, so calibration and validation span the same stretch of time; with 3 passes the same point
         # still differed by 15 % (median) between passes, so the default is 5
         cal_rep = repeats = passes
@@ -364,37 +426,50 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-timeline-") as d:
         cal_samples, val_samples = measure_passes(scenario, Path(d), (cal_n, cal_m),
                                                   (val_n, val_m, val_lat, BANDWIDTH_MBPS),
-                                                  0 if no_fit else cal_rep, repeats)
+                                                  0 if no_fit else cal_rep, repeats, computations)
     if no_fit:
-        cal, calib_rows, k = load_calibration(), [], None
+        cal = load_calibration()
         val_rows = validation_rows(val_samples, cal, BANDWIDTH_MBPS)
-        summary = summarise(val_rows)
+        report(val_rows, summarise(val_rows))
+        return 0
+    measured_k = host_extra_load(cal_samples)
+    earlier = json.loads(RESULTS.read_text(encoding="utf-8")) if partial else None
+    # a partial refit keeps the host load of the stored runs, so the other computations' forecasts stay as they were
+    k = earlier["host_extra_load"] if earlier else measured_k
+    calib_rows = calibration_rows(cal_samples, k, handshake)
+    what = (f"{len(calib_rows)} configurations x {cal_rep} base runs through 0-ms relays (+ as many relay "
+            f"probes at {PROBE_MS:g} ms for the latency-bound rounds) of {', '.join(computations)}; "
+            f"N per organisation {list(cal_n)}, parties {list(cal_m)}; {platform.machine()}, {CORES} cores, "
+            f"all parties on one machine, other load while they ran {measured_k:.2f} cores"
+            + (" (--quick grid)" if quick else ""))
+    today = date.today().isoformat()
+    if earlier:
+        dates = {**measured_dates(earlier), **{c: today for c in computations}}
+        calib_rows = [r for r in earlier["calibration"] if r["computation"] not in computations] + calib_rows
+        val_samples = {**{key: v for key, v in stored_validation_samples(earlier["validation"]).items()
+                          if key[0] not in computations}, **val_samples}
+        note = (load_calibration()["measured_on"].split(" [")[0]
+                + f" [{', '.join(computations)} measured again {today} by bench_timeline.py --computations: {what}]")
     else:
-        k = host_extra_load(cal_samples)
-        calib_rows = calibration_rows(cal_samples, k, handshake)
-        note = (f"fitted {date.today().isoformat()} by benchmarks/bench_timeline.py from "
-                f"{len(calib_rows)} configurations x {cal_rep} base runs through 0-ms relays (+ as many relay "
-                f"probes at {PROBE_MS:g} ms for the latency-bound rounds) of {', '.join(CALIBRATE)}; "
-                f"N per organisation {list(cal_n)}, parties {list(cal_m)}; {platform.machine()}, "
-                f"{CORES} cores, all parties on one machine, other load while they ran {k:.2f} cores"
-                + (" (--quick grid)" if quick else ""))
-        cal, val_rows, summary = fit_and_validate(calib_rows, val_samples, k, note, save=not quick)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    if not quick and not no_fit:
-        RESULTS.write_text(json.dumps({
-            "benchmark": "timeline_validation", "quick": quick, "date": date.today().isoformat(),
+        dates = {c: today for c in computations}
+        note = f"fitted {today} by benchmarks/bench_timeline.py from {what}"
+    cal, val_rows, summary = fit_and_validate(calib_rows, val_samples, k, note, save=not quick,
+                                              separate=separately_measured(dates))
+    if not quick:
+        res = earlier or {"benchmark": "timeline_validation"}
+        res.update({
+            "quick": quick, "date": today, "measured": dates,
             "seconds": round(time.perf_counter() - t0, 1), "probe_latency_ms": PROBE_MS,
             "cores": CORES, "load_average_start": round(load_start, 2),
             "load_average_end": round(os.getloadavg()[0], 2),
             "steal_seconds": round((steal_jiffies() - steal_start) / os.sysconf("SC_CLK_TCK"), 1)
             if steal_start >= 0 else None,
-            "design": "calibration and validation measured in interleaved passes; fitted on calibration only",
+            "design": "calibration and validation measured in interleaved passes; fitted on calibration only"
+                      + ("; computations measured on another day are fitted apart (own start-up)" if earlier else ""),
             "repeats": repeats, "calibration_repeats": cal_rep, "host_extra_load": k,
-            "calibration": calib_rows, "validation": val_rows, "summary": summary,
-            "fitted": {c: cal["computations"][c] for c in CALIBRATE},
-            "startup_seconds": cal["startup_seconds"],
-            "term_cross_validation": term_cross_validation(calib_rows),
-        }, indent=2) + "\n", encoding="utf-8")
+            "host_extra_load_measured": measured_k, "parties": list(cal_m), "calibration": calib_rows,
+        })
+        save_results(res, cal, val_rows, summary)
     report(val_rows, summary)
     return 0
 

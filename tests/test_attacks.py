@@ -11,6 +11,7 @@ must SUCCEED there, so that a pass means something.
 from __future__ import annotations
 
 import itertools
+import math
 import random
 import zlib
 from pathlib import Path
@@ -511,3 +512,86 @@ def test_a_lone_persons_level_recorded_by_another_organisation_is_not_opened(tmp
         # non-empty cell of the pattern, and with it the police's record of that person.
         broken = _capture_patterns_rule(read_transcript(opened_all.transcripts[attacker]), 3)
         assert lone_level_attack(broken, "police + kmar", "sex") == target, attacker
+
+
+# ------------------------------------------------ 9. the secret shuffle: a coalition of t cannot undo it
+
+
+def unshuffle_attack(transcripts: dict[str, list[dict]], coalition: list[str], sizes: list[int],
+                     orgs: list[str]) -> dict[tuple[str, int], frozenset[str]]:
+    """Undo the secure join's shuffle with the permutations the coalition received, and link records.
+
+    The protocol applies one permutation per shuffling subset, in the (public) order of the subsets, each as
+    rows <- rows[perm]. The coalition composes the permutations its members received, in that order, skipping
+    none it knows and ignoring any it never saw (it has no better guess), maps every opened pseudonym back to
+    an input position (organisation block, row), and reads off, for each of its own records, which
+    organisations hold the same person. Returns {(own org, row): organisations}.
+    """
+    perms: dict[str, list[int]] = {}
+    for member in coalition:
+        for e in transcripts[member]:
+            if e["event"] == "opened" and e["label"].startswith("shuffle permutation of parties"):
+                perms[e["label"]] = e["values"]
+    order = sorted(perms, key=lambda label: tuple(int(x) for x in label.rsplit("parties ", 1)[1].split(", ")))
+    pseudonyms = _opened(transcripts[coalition[0]], "pseudonyms")
+    source = np.arange(len(pseudonyms))
+    for label in reversed(order):  # final[i] = start[p1[p2[... pk[i]]]]
+        source = np.asarray(perms[label])[source]
+    block = np.repeat(np.arange(len(sizes)), sizes)  # which organisation each input position came from
+    start = np.concatenate([[0], np.cumsum(sizes)])
+    holders: dict[str, set[str]] = {}
+    for i, point in enumerate(pseudonyms):
+        holders.setdefault(point, set()).add(orgs[block[source[i]]])
+    out = {}
+    for i, point in enumerate(pseudonyms):
+        j = int(block[source[i]])
+        if orgs[j] in coalition:
+            out[(orgs[j], int(source[i] - start[j]))] = frozenset(holders[point])
+    return out
+
+
+def _holders_from_csvs(data: Path, orgs: list[str], coalition: list[str]) -> dict[tuple[str, int], frozenset[str]]:
+    """Which of the lists `orgs` each coalition record's person is on, from the organisations' own files (with
+    orgs = the coalition: what the coalition knows without any MPC)."""
+    keys = {o: list(_csv(data, o)["person_key"]) for o in {*orgs, *coalition}}
+    held = {o: set(keys[o]) for o in orgs}
+    return {(o, r): frozenset(h for h in orgs if k in held[h]) for o in coalition for r, k in enumerate(keys[o])}
+
+
+@pytest.mark.mpc
+@pytest.mark.parametrize("parties", [4, 6])  # the two sizes where fewer than all (t+1)-subsets shuffle
+def test_t_parties_cannot_undo_the_shuffle_but_a_coalition_seeing_every_permutation_can(parties, tmp_path):
+    import synthetic
+
+    orgs = SCENARIO.org_ids[:parties]
+    data = tmp_path / "data"
+    synthetic.write_dataset(synthetic.generate(SCENARIO.organisations, SCENARIO.generator, seed=13), data)
+    result = run_mpc(SCENARIO, data, "capture-patterns", orgs=orgs, params={"min_cell": 0}, out_dir=tmp_path / "run",
+                     timeout=300)
+    assert result.match is True
+    transcripts = {o: read_transcript(result.transcripts[o]) for o in orgs}
+    sizes = [len(_csv(data, o)) for o in orgs]
+    t = result.threshold
+    every_label = {e["label"] for ev in transcripts.values() for e in ev
+                   if e["event"] == "opened" and e["label"].startswith("shuffle permutation")}
+    assert len(every_label) < math.comb(parties, t + 1)  # a covering family, not every subset
+
+    for coalition in itertools.combinations(orgs, t):
+        truth = _holders_from_csvs(data, orgs, list(coalition))
+        assert any(v != frozenset(coalition[:1]) for v in truth.values())  # there is something to learn
+        guess = unshuffle_attack(transcripts, list(coalition), sizes, orgs)
+        # The coalition's guess without any transcript: a person is on the coalition's lists that hold the key
+        # (its members can compare their own files) and on no other list.
+        prior = _holders_from_csvs(data, list(coalition), list(coalition))
+        right = sum(guess[key] == truth[key] for key in truth)
+        assert right <= sum(prior[key] == truth[key] for key in truth), (coalition, right, len(truth))
+
+    # Broken variant: a coalition beyond the threshold that received every permutation undoes the shuffle and
+    # links every one of its records exactly (so the attack above is a real one).
+    seen = {c: {e["label"] for o in c for e in transcripts[o]
+                if e["event"] == "opened" and e["label"].startswith("shuffle permutation")}
+            for size in range(t + 1, parties + 1) for c in itertools.combinations(orgs, size)}
+    coalition = next(c for c, labels in seen.items() if labels == every_label)
+    assert len(coalition) > t
+    assert unshuffle_attack(transcripts, list(coalition), sizes, orgs) == _holders_from_csvs(data, orgs,
+                                                                                             list(coalition))

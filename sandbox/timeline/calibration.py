@@ -30,6 +30,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 from sandbox.i18n import N_
+from sandbox.mpc.subsets import shuffle_subsets, shuffles_per_party
 
 __all__ = [
     "CALIBRATION_PATH",
@@ -51,13 +52,15 @@ QUANTITIES = ("bytes_sent", "rounds", "compute_seconds")
 
 
 def _subsets(m: int) -> float:
-    """Number of (t+1)-subsets of the parties, t = (m-1)//2 (drives the cost of a secret shuffle)."""
-    return float(math.comb(m, (m - 1) // 2 + 1))
+    """Number of shuffling subsets of the secure join, t = (m-1)//2: the covering family of (t+1)-subsets
+    that the protocol runs (`sandbox.mpc.subsets.shuffle_subsets`; 6 parties: 7, not C(6, 3) = 20)."""
+    return float(len(shuffle_subsets(m, (m - 1) // 2))) if m >= 1 else 0.0
 
 
 def _party_subsets(m: int) -> float:
-    """Number of those subsets that contain one given party, C(m-1, t): the shuffles it takes part in."""
-    return float(math.comb(m - 1, (m - 1) // 2)) if m >= 1 else 0.0
+    """How many of those subsets the busiest party belongs to: the shuffles it re-shares all records in
+    (`shuffles_per_party`; 6 parties: 4, not C(5, 2) = 10)."""
+    return float(shuffles_per_party(m, (m - 1) // 2)) if m >= 1 else 0.0
 
 
 #: Named regressors of the cost models, as functions of (N records per organisation, m parties).
@@ -205,6 +208,7 @@ def fit_profile(
     base: dict[str, Any] | None = None,
     terms: dict[str, dict[str, list[str]]] | None = None,
     measured_on: str | None = None,
+    startup_per_computation: bool = False,
 ) -> dict[str, Any]:
     """Refit the cost models by least squares from measured runs; return a new calibration dict.
 
@@ -218,7 +222,9 @@ def fit_profile(
         terms: optional override ``{computation: {quantity: [term, ...]}}``.
         measured_on: note stored in the result (default: "fitted <date> from N measurements").
 
-    Start-up is fitted once across all computations on the terms ``1`` and ``m``.
+    Start-up is fitted once across all computations on the terms ``1`` and ``m``; with
+    ``startup_per_computation`` (a refit of some computations only, measured on another day than the rest)
+    each measured computation gets its own start-up model and the shared one is left as it was.
     """
     rows = list(measurements)
     if not rows:
@@ -241,16 +247,24 @@ def fit_profile(
             comp[q] = {"terms": _lstsq(data, list(chosen), f"{name}.{q}")}
         comp["fitted_from"] = len(runs)
 
-    startup = []
-    for r in rows:
-        if "startup_seconds" in r:
-            startup.append((0.0, int(r["parties"]), float(r["startup_seconds"])))
-        elif "wall_seconds" in r:
-            startup.append(
-                (0.0, int(r["parties"]), max(0.0, float(r["wall_seconds"]) - float(r["compute_seconds"])))
-            )
-    if len({m for _, m, _ in startup}) >= len(STARTUP_FIT_TERMS):
-        cal["startup_seconds"] = {"terms": _lstsq(startup, STARTUP_FIT_TERMS, "startup_seconds")}
+    def startup_rows(runs: list[dict[str, Any]]) -> list[tuple[float, int, float]]:
+        out = []
+        for r in runs:
+            if "startup_seconds" in r:
+                out.append((0.0, int(r["parties"]), float(r["startup_seconds"])))
+            elif "wall_seconds" in r:
+                out.append((0.0, int(r["parties"]), max(0.0, float(r["wall_seconds"]) - float(r["compute_seconds"]))))
+        return out
+
+    groups = by_comp.items() if startup_per_computation else [(None, rows)]
+    for name, runs in groups:
+        startup = startup_rows(runs)
+        if len({m for _, m, _ in startup}) >= len(STARTUP_FIT_TERMS):
+            model = {"terms": _lstsq(startup, STARTUP_FIT_TERMS, f"{name or 'all'} startup_seconds")}
+            if name is None:
+                cal["startup_seconds"] = model
+            else:
+                cal["computations"][name]["startup_seconds"] = model
 
     cal["status"] = "fitted"
     cal["measured_on"] = measured_on or f"fitted {date.today().isoformat()} from {len(rows)} measurements"

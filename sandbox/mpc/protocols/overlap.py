@@ -64,12 +64,13 @@ share arrays with `secfld.array(field.array(shares))`, which MPyC treats as "my 
 
 from __future__ import annotations
 
-import itertools
 import os
 import random
 
 import numpy as np
 from nacl._sodium import ffi, lib  # libsodium through PyNaCl's cffi module: no per-call Python checks
+
+from sandbox.mpc.subsets import shuffle_subsets
 
 # The prime order of the Ed25519 base point: shares of k*key are scalars of that group.
 ELL = 2**252 + 27742317777372353535851937790883648493
@@ -176,29 +177,6 @@ def shamir_split(values: np.ndarray, t: int, m: int) -> list[np.ndarray]:
             acc = (acc + c) * x
         shares.append(((acc + flat) % ELL).reshape(values.shape))
     return shares
-
-
-def shuffle_subsets(m: int, t: int) -> list[tuple[int, ...]]:
-    """(t+1)-subsets of the parties such that every coalition of t parties misses one of them entirely.
-
-    That is all the shuffle needs: a coalition that misses a subset never sees its permutation. All
-    C(m, t+1) subsets would do, but fewer suffice (6 parties, t = 2: 7 instead of 20; 4 parties, t = 1:
-    2 instead of 6; 3, 5 and 7 parties need them all). Chosen greedily, in a fixed order every party
-    computes alike: for each t-subset not yet missed by a chosen subset, add the (t+1)-subset of the
-    other parties that is missed by the most coalitions still uncovered.
-    """
-    coalitions = [frozenset(c) for c in itertools.combinations(range(m), t)]
-    chosen: list[tuple[int, ...]] = []
-    uncovered = set(coalitions)
-    for coalition in coalitions:
-        if coalition not in uncovered:
-            continue
-        others = [p for p in range(m) if p not in coalition]
-        best = max(itertools.combinations(others, t + 1),
-                   key=lambda s: sum(1 for c in uncovered if not c & set(s)))  # first of the best: stable
-        chosen.append(best)
-        uncovered = {c for c in uncovered if c & set(best)}
-    return sorted(chosen)
 
 
 async def secret_shuffle(mpc, shares: np.ndarray, ctx=None) -> np.ndarray:
