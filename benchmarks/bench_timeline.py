@@ -72,8 +72,11 @@ CORES = os.cpu_count() or 1
 # 3 and 4 parties and 2 for 5, and the measured CPU per party follows it: flat from 3 to 4 parties, a
 # step at 5 (age-statistics: 0.74, 0.74, 1.28 s). A model on "peers" alone missed 4 parties by +7 %
 # on average and up to +25 %.
-# Overlap: the secret shuffle re-shares all N*m records in every (t+1)-subset of the parties; a party
-# takes part in C(m-1, t) of those shuffles ("party_subsets") and re-shares to its m-1 peers in each.
+# Overlap: the secret shuffle re-shares all N*m records in every subset of a covering family of
+# (t+1)-subsets (sandbox/mpc/subsets.py: 3, 2, 10, 7, 35 subsets for 3 to 7 parties); the busiest party
+# takes part in "party_subsets" of those shuffles (2, 1, 6, 4, 20) and re-shares to its m-1 peers in each.
+# Until 2026-12-02 the terms counted every (t+1)-subset (C(m-1, t) per party: 10 instead of 4 for six
+# parties), which put the forecasts for 4 and 6 parties too high once the protocol used the smaller family.
 # These term lists were chosen by leave-one-record-size-out cross-validation on calibration runs only
 # (docs/timeline.md, "Choosing the cost terms").
 FIT_TERMS = {
@@ -90,8 +93,9 @@ CANDIDATE_TERMS = {
 BANDWIDTH_MBPS = 100.0  # per connection on the validation grid
 UNITS = {
     "records": "N = records per organisation",
-    "parties": "m = number of parties; peers = m - 1; t = (m-1)//2, the Shamir threshold; subsets = C(m, t+1); "
-               "party_subsets = C(m-1, t), the shuffling subsets one party belongs to",
+    "parties": "m = number of parties; peers = m - 1; t = (m-1)//2, the Shamir threshold; subsets = the shuffling "
+               "subsets of the secure join (a covering family of (t+1)-subsets); party_subsets = how many of them "
+               "the busiest party belongs to",
     "bytes_sent": "bytes sent per party over the whole run",
     "rounds": "latency-bound communication rounds (measured with a delaying relay, not messages per peer)",
     "compute_seconds": "CPU seconds per party (as if it had a core of its own); the forecast stretches it "

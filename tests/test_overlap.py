@@ -6,7 +6,9 @@ persons overlapping across organisations, and compare with the plaintext oracle 
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import os
 import subprocess
 import sys
@@ -194,3 +196,25 @@ def test_secret_shuffle_permutes_rows(tmp_path):
     assert [r[0] for r in opened] != list(range(60))  # ... in another order (identity: 1/60!)
     for o in outs:  # every party's shares were refreshed: none is left in place
         assert not set(o["before"]) & set(o["after"])
+
+
+def _coalitions_seeing_every_permutation(family: list[tuple[int, ...]], m: int, t: int) -> list[tuple[int, ...]]:
+    """The coalitions of t parties that meet every shuffling subset: they hold every permutation, so they know
+    the composed shuffle (the attack on real transcripts is in tests/test_attacks.py, section 9)."""
+    return [c for c in itertools.combinations(range(m), t) if all(set(c) & set(s) for s in family)]
+
+
+@pytest.mark.parametrize("m", range(2, 10))
+def test_every_coalition_of_t_misses_a_shuffling_subset(m):
+    from sandbox.mpc.subsets import shuffle_subsets, shuffles_per_party
+
+    t = (m - 1) // 2
+    family = shuffle_subsets(m, t)
+    assert all(len(s) == t + 1 and len(set(s)) == t + 1 and set(s) <= set(range(m)) for s in family)
+    assert _coalitions_seeing_every_permutation(family, m, t) == []
+    assert len(family) <= math.comb(m, t + 1)
+    assert shuffles_per_party(m, t) == max(sum(p in s for s in family) for p in range(m))
+    # Broken variant: every subset through party 0 -- then the coalition {0, ...} of t parties sees them all.
+    if t >= 1:
+        broken = [s for s in itertools.combinations(range(m), t + 1) if 0 in s]
+        assert _coalitions_seeing_every_permutation(broken, m, t) != []

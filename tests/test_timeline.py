@@ -113,6 +113,27 @@ def test_validation_table_is_what_the_committed_model_predicts():
     assert not outside, f"{len(outside)} point(s) outside ±15 %: {'; '.join(outside)}"
 
 
+def test_command_forecast_table_is_what_the_committed_model_predicts():
+    """The README's command-forecast table (the user's wait, `mpc-sandbox run`): re-forecast every held-out
+    point with the committed calibration; each must be within 15 % of its measured median (issue 17's floor),
+    for 3 to 7 parties, directly on loopback and through the delaying relay."""
+    results = json.loads((ROOT / "benchmarks" / "results" / "command_forecast.json").read_text())
+    relay = results["relay"]
+    held = [r for r in results["rows"] if r["role"] == "validate"]
+    assert {r["parties"] for r in held} >= {3, 4, 5, 6, 7} and {r["link"] for r in held} == {"direct", "relay"}
+    outside = []
+    for r in held:
+        net = (NetworkProfile("loopback", 0.05, 10_000, 0.0, host_cores=results["cores"]) if r["link"] == "direct"
+               else NetworkProfile.custom(relay["latency_ms"], relay["bandwidth_mbps"], host_cores=results["cores"]))
+        f = forecast(r["computation"], r["records"], r["parties"], net, seed=0)
+        assert f.command_seconds is not None, r
+        assert f.command_seconds == pytest.approx(r["predicted_s"], abs=0.002), r
+        if abs(f.command_seconds - r["measured_median_s"]) > 0.15 * r["measured_median_s"]:
+            outside.append(f"{r['computation']} {r['link']} m={r['parties']} N={r['records']}: {r['error_pct']:+.1f} %")
+    assert not outside, f"{len(outside)} held-out point(s) outside ±15 %: {'; '.join(outside)}"
+    assert results["worst_held_out_error_pct"] == max(abs(r["error_pct"]) for r in held)
+
+
 def test_parties_sharing_a_machine_stretch_compute_and_startup():
     own = NetworkProfile.custom(0.05, 10_000)
     shared = NetworkProfile.custom(0.05, 10_000, host_cores=2)

@@ -1,6 +1,7 @@
 """Run: pick a computation, run it with one real MPyC process per organisation, see the result."""
 
 import json
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -184,10 +185,24 @@ def cached_own_slices(data_dir: str, orgs: tuple[str, ...], computation: str, pa
 st.button(_("Run with MPC"), type="primary", key="run_start", on_click=start_job)
 
 _job = manager.get(st.session_state.get("run_job"))
-# Poll the job: every second while it runs, every 2 s while it waits in the queue. Each poll is a small
-# rerun on the one web-server process, so with 20 users polling faster would itself slow the room down.
-# (A fragment's interval is fixed by the page's full run; when the job ends, the status reruns the page.)
-_poll = None if _job is None or not _job.active else (1.0 if _job.state == "running" else 2.0)
+# Poll the job. A workshop run takes about a second, so for its first seconds (and while it is next in the
+# queue) the page looks 4 times a second: polling once a second kept the result waiting half a second on
+# average after it was open. Later every second while it runs, every 2 s while jobs are ahead of it. Each
+# poll is a small rerun on the one web-server process, and with 20 users most jobs wait in the queue, so
+# only the few that run or are next poll fast. (A fragment's interval is fixed by the page's full run;
+# when the job ends, the status reruns the page.)
+_FAST_POLL_SECONDS = 5.0
+
+
+def _poll_interval(job) -> float | None:
+    if job is None or not job.active:
+        return None
+    if job.state == "running":
+        return 0.25 if time.time() - (job.started or 0.0) < _FAST_POLL_SECONDS else 1.0
+    return 0.25 if manager.position(job.id) == 0 else 2.0
+
+
+_poll = _poll_interval(_job)
 
 
 def _keep_run(done: dict) -> None:

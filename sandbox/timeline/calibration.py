@@ -69,6 +69,7 @@ TERMS: dict[str, Callable[[float, int], float]] = {
     "N": lambda n, m: float(n),
     "log2N": lambda n, m: math.log2(max(n, 1)),
     "m": lambda n, m: float(m),
+    "1/m": lambda n, m: 1.0 / m if m else 0.0,
     "peers": lambda n, m: float(m - 1),
     "t": lambda n, m: float((m - 1) // 2),
     "subsets": lambda n, m: _subsets(m),
@@ -88,6 +89,10 @@ DEFAULT_FIT_TERMS = {
     "compute_seconds": ["1", "N", "N*m"],
 }
 STARTUP_FIT_TERMS = ["1", "m"]
+#: Start-up terms of a computation measured on its own (`startup_per_computation`): forked parties share
+#: much of their start-up (the fork server imports once for all of them), so per party it falls as the
+#: parties grow: work `a` of each party's own plus shared work `b` spread over the m parties, a + b/m.
+OWN_STARTUP_FIT_TERMS = ["1", "m", "1/m"]
 
 
 def _evaluate(model: dict[str, Any], records: float, parties: int) -> float:
@@ -224,7 +229,8 @@ def fit_profile(
 
     Start-up is fitted once across all computations on the terms ``1`` and ``m``; with
     ``startup_per_computation`` (a refit of some computations only, measured on another day than the rest)
-    each measured computation gets its own start-up model and the shared one is left as it was.
+    each measured computation gets its own start-up model, on ``1``, ``m`` and ``1/m``
+    (`OWN_STARTUP_FIT_TERMS`), and the shared one is left as it was.
     """
     rows = list(measurements)
     if not rows:
@@ -259,8 +265,9 @@ def fit_profile(
     groups = by_comp.items() if startup_per_computation else [(None, rows)]
     for name, runs in groups:
         startup = startup_rows(runs)
-        if len({m for _, m, _ in startup}) >= len(STARTUP_FIT_TERMS):
-            model = {"terms": _lstsq(startup, STARTUP_FIT_TERMS, f"{name or 'all'} startup_seconds")}
+        terms_ = STARTUP_FIT_TERMS if name is None else OWN_STARTUP_FIT_TERMS
+        if len({m for _, m, _ in startup}) >= len(terms_):
+            model = {"terms": _lstsq(startup, terms_, f"{name or 'all'} startup_seconds")}
             if name is None:
                 cal["startup_seconds"] = model
             else:
