@@ -1,6 +1,6 @@
 """Calibrate the protocol forecast on real MPyC runs and validate it through delaying relays.
 
-Usage: python benchmarks/bench_timeline.py [--quick] [--no-fit] [--refit] [--passes N]
+Usage: python benchmarks/bench_timeline.py [--quick] [--no-fit] [--refit] [--report] [--passes N]
                                           [--computations A,B] [--parties 3,4,5]
        (default: every computation, parties 3-5, 5 passes, about 80 min)
 
@@ -331,7 +331,26 @@ def summarise(val_rows: list[dict]) -> dict:
     }
 
 
+def by_computation(rows: list[dict]) -> str:
+    """The README's summary table: per computation, points within ±15 %, median and worst error."""
+    out = ["| computation | points | within ±15 % | median \\|error\\| | worst error |", "|---|---:|---:|---:|---:|"]
+    for comp in [*CALIBRATE, None]:
+        chosen = [r for r in rows if comp is None or r["computation"] == comp]
+        if not chosen:
+            continue
+        errors = [r["error_percent"] for r in chosen]
+        worst = max(errors, key=abs)
+        cells = [comp or "all", len(errors), sum(abs(e) <= 15 for e in errors),
+                 f"{statistics.median(abs(e) for e in errors):.1f} %", f"{worst:+.1f} %"]
+        if comp is None:
+            cells = [f"**{c}**" for c in cells]
+        out.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return "\n".join(out)
+
+
 def report(val_rows: list[dict], summary: dict) -> None:
+    print()
+    print(by_computation(val_rows))
     print()
     print(table(val_rows))
     print(f"\n{summary['within_15_percent']}/{summary['points']} points within ±15 %; median |error| "
@@ -393,6 +412,10 @@ def _option(argv: list[str], name: str, default: str) -> str:
 def main(argv: list[str]) -> int:
     if "--refit" in argv:
         return refit()
+    if "--report" in argv:  # print the tables of the results file; no measuring, no fitting
+        res = json.loads(RESULTS.read_text(encoding="utf-8"))
+        report(res["validation"], res["summary"])
+        return 0
     quick = "--quick" in argv
     try:
         passes = int(_option(argv, "--passes", "5"))
