@@ -12,9 +12,10 @@ Fit, from the calibration sizes only, per computation and link: counts-by-form's
 simulated protocol without per-party start-up, by non-negative least squares on the terms 1, m and N*m
 (sandbox/timeline/calibration.py); capture-patterns per number of parties as command = a + b x simulated
 protocol (`scaled_model`). The simulated protocol is the one the command runs (`command_network`: through
-the relay, one link per connection, not a shared uplink). The fitted models go to sandbox/timeline/calibration.json ("command");
-then every held-out point is forecast with `timeline protocol`'s own function and compared with its
-measured median. Results: benchmarks/results/command_forecast.json and a markdown table.
+the relay, one link per connection, not a shared uplink). The fitted models go to
+sandbox/timeline/calibration.json ("command"); then every held-out point is forecast with `timeline
+protocol`'s own function and compared with its measured median. Results:
+benchmarks/results/command_forecast.json and a markdown table.
 Run it on an otherwise idle machine.
 """
 
