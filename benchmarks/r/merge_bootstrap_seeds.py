@@ -52,8 +52,15 @@ def merge(runs: list[dict], with_reference: bool) -> dict:
             raise SystemExit("mse_bootstrap_reference.json has another number of replicates")
         merged["commands"].append("R_LIBS_USER=/tmp/Rlib Rscript benchmarks/r/mse_reference.R 200 "
                                   "tests/data/mse_bootstrap_reference.json (seed 1234)")
-        for name, table in merged["tables"].items():
-            table["seeds"].append(reference_seed(reference["tables"][name]))
+        for name, entry in reference["tables"].items():
+            if name not in merged["tables"]:  # a table with no run of mse_bootstrap_seeds.R: 1234 only
+                auto = entry["mse_auto"]["resolved_method"] == "bic"
+                merged["tables"][name] = {
+                    "lists": entry["lists"], "observed": entry["observed"],
+                    "interval": "mse_auto_top_models" if auto else "sparsemse_stepwise",
+                    "estimate": entry["mse_auto" if auto else "sparsemse_stepwise"]["estimate"],
+                    "ntop": entry["mse_auto"]["bootstrap"]["ntop"][-1] if auto else 0, "seeds": []}
+            merged["tables"][name]["seeds"].append(reference_seed(entry))
     for table in merged["tables"].values():
         table["seeds"].sort(key=lambda s: s["seed"])
     merged["settings"]["seeds"] = sorted({s["seed"] for t in merged["tables"].values() for s in t["seeds"]})
