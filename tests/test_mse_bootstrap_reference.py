@@ -7,7 +7,7 @@
    This is exact (1e-6) and would catch any difference of method: the replicate draw, the model set, the
    per-replicate selection, which replicates are dropped, z0, the acceleration or the quantile rule.
 2. Same method, different random numbers.  tests/data/mse_bootstrap_seeds.json holds R's limits for several
-   R seeds per table (``mse_bootstrap_seeds.R``; seeds 1-5 and the 1234 run of mse_reference.R).  Our
+   R seeds per table (``mse_bootstrap_seeds.R``; for simdat seeds 1-5 and the 1234 run of mse_reference.R).  Our
    simdat interval over seeds 1-3 is compared with them on the log scale with the spread measured over the
    seeds of both sides (``compare_seed_runs``: pooled t statistic, two-sided 0.1 %).  A broken variant -
    bootstrapping only the single best model - agrees with R's own ntop = 1 intervals and must be rejected
