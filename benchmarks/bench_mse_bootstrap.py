@@ -1,24 +1,26 @@
-"""Bootstrap intervals of sandbox.mse against R on every shipped table.
+"""Bootstrap intervals of sandbox.mse against R on every shipped table, over several seeds on both sides.
 
-    python benchmarks/bench_mse_bootstrap.py [--boot 200] [--tables Ned_5,simdat] [--seed 1]
+    python benchmarks/bench_mse_bootstrap.py [--boot 200] [--seeds 1,2,3,4,5] [--top-models-seeds 1,2,3]
+        [--tables Ned_5,simdat]
 
-R's figures: tests/data/mse_bootstrap_reference.json, written by
-``Rscript benchmarks/r/mse_reference.R 200 tests/data/mse_bootstrap_reference.json`` (R's generator,
-iseed 1234, 200 replicates).  For up to 5 lists: MultipleSystemsEstimation ``estimate_population(method =
-"auto", nboot = 200)`` - BCa over the top models (20 for 4 lists, 100 for 5) - against our
-``analyse(method="auto", n_boot, top_models=-1)``; for 6 or more lists method auto is stepwise and R's
-interval is SparseMSE ``estimatepopulation`` (stepwise BCa) against our ``analyse(method="stepwise", n_boot)``.
+R's figures: tests/data/mse_bootstrap_seeds.json (benchmarks/r/mse_bootstrap_seeds.R, several R seeds per
+table, 200 replicates each; see benchmarks/r/README.md).  For up to 5 lists: MultipleSystemsEstimation
+``estimate_population(method = "auto", nboot = 200)`` - BCa over the top models (20 for 4 lists, 100 for 5) -
+against our ``analyse(method="auto", n_boot, top_models=-1)``; for 6 or more lists method auto is stepwise and
+R's interval is SparseMSE ``estimatepopulation`` (stepwise BCa) against our ``analyse(method="stepwise", n_boot)``.
 
-Both are random, with different generators, so they agree only up to Monte Carlo error: the table shows
-the difference of each limit in units of sqrt(2) x its Monte Carlo standard error (estimated from our
-replicates, sandbox.mse.bootstrap.bca_monte_carlo_error).  Writes benchmarks/results/mse_bootstrap.json.
+Both are random with different generators, so one run each says little: a BCa limit read in the tail of 200
+replicates can vary by a factor of three between seeds.  So both sides are run with several seeds and, per
+table and limit, the table shows R's mean +- sd over its seeds, ours over ours, and the standardised
+difference z of the mean log limits with the pooled spread (sandbox.mse.bootstrap.compare_seed_runs;
+Student t with n + m - 2 degrees of freedom under "same method").  Writes benchmarks/results/mse_bootstrap.json
+after every table.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -27,77 +29,86 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sandbox.mse import analyse, published  # noqa: E402
-from sandbox.mse.bootstrap import bca_monte_carlo_error  # noqa: E402
+from sandbox.mse.bootstrap import compare_seed_runs  # noqa: E402
 
-REFERENCE = ROOT / "tests" / "data" / "mse_bootstrap_reference.json"
+REFERENCE = ROOT / "tests" / "data" / "mse_bootstrap_seeds.json"
+LIMITS = ("0.025", "0.975")
 
 
-def r_interval(entry: dict) -> tuple[str, list[float]]:
-    if entry["mse_auto"]["resolved_method"] == "bic":
-        last = entry["mse_auto"]["bootstrap"]["bca"][-1]
-        return "auto", [last["0.025"], last["0.975"]]
-    return "stepwise", list(entry["sparsemse_stepwise"]["bootstrap"]["bca95"])
+def r_limits(entry: dict) -> dict[str, list[float]]:
+    """R's 2.5 % and 97.5 % limits of a table, one value per R seed."""
+    return {p: [s["bca"][p] for s in entry["seeds"]] for p in LIMITS}
+
+
+def our_run(name: str, method: str, n_boot: int, seed: int) -> dict:
+    t0 = time.perf_counter()
+    result = analyse(published.load_table(name), method=method, n_boot=n_boot, seed=seed,
+                     top_models=-1 if method == "auto" else None)
+    boot = result.bootstrap
+    return {
+        "seed": seed,
+        "ci95": list(result.ci95),
+        "n_failed": boot.n_failed,
+        "acceleration": boot.acceleration,
+        "bias_correction": boot.bias_correction,
+        "top_models": result.top_models,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
+def fmt(mean: float, sd: float) -> str:
+    return f"{mean:,.0f} ± {sd:,.0f}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--boot", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seeds", default="1,2,3,4,5")
+    parser.add_argument("--top-models-seeds", default="",
+                        help="seeds for the tables bootstrapped over the top models (the slow ones); default --seeds")
     parser.add_argument("--tables", default="")
+    parser.add_argument("--reference", default=str(REFERENCE), help="R's figures (mse_bootstrap_seeds.R, merged)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mse_bootstrap.json"))
     args = parser.parse_args(argv)
-    reference = json.loads(REFERENCE.read_text())
+    reference = json.loads(Path(args.reference).read_text())
+    if reference["settings"]["nboot"] != args.boot:
+        parser.error(f"R's figures have {reference['settings']['nboot']} replicates, not {args.boot}")
+    seeds = [int(s) for s in args.seeds.split(",") if s]
+    top_seeds = [int(s) for s in args.top_models_seeds.split(",") if s] or seeds
     names = [n for n in args.tables.split(",") if n] or list(reference["tables"])
-    rows = []
-    for name in names:
-        entry = reference["tables"][name]
-        method, r_ci = r_interval(entry)
-        t0 = time.perf_counter()
-        result = analyse(
-            published.load_table(name),
-            method=method,
-            n_boot=args.boot,
-            seed=args.seed,
-            top_models=-1 if method == "auto" else None,
-        )
-        seconds = time.perf_counter() - t0
-        boot = result.bootstrap
-        errors = [
-            math.sqrt(2) * bca_monte_carlo_error(boot.replicates, boot.estimate, boot.acceleration, p)
-            for p in (0.025, 0.975)
-        ]
-        row = {
-            "table": name,
-            "lists": len(entry["lists"]),
-            "method": method,
-            "top_models": result.top_models,
-            "estimate": result.estimate,
-            "ci95": list(result.ci95),
-            "r_ci95": r_ci,
-            "mc_se": errors,
-            "z": [(o - r) / e if e > 0 else None for o, r, e in zip(result.ci95, r_ci, errors, strict=True)],
-            "acceleration": boot.acceleration,
-            "seconds": round(seconds, 1),
-        }
-        rows.append(row)
-        print(json.dumps(row), flush=True)
+    rows: list[dict] = []
     lines = [
-        "| table | lists | interval | models per replicate | R 95 % | sandbox 95 % | difference / MC s.e. | s |",
+        "| table | lists | interval | limit | R mean ± sd (seeds) | sandbox mean ± sd (seeds) | z (log scale) "
+        "| s per run |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
-        lines.append(
-            f"| {r['table']} | {r['lists']} | {r['method']} BCa | {r['top_models'] or 'whole selection'} | "
-            f"{r['r_ci95'][0]:,.0f} - {r['r_ci95'][1]:,.0f} | {r['ci95'][0]:,.0f} - {r['ci95'][1]:,.0f} | "
-            + ", ".join(f"{z:+.1f}" if z is not None else "-" for z in r["z"])
-            + f" | {r['seconds']} |"
+    for name in names:
+        entry = reference["tables"][name]
+        method = "auto" if entry["interval"] == "mse_auto_top_models" else "stepwise"
+        runs = [our_run(name, method, args.boot, seed) for seed in (top_seeds if method == "auto" else seeds)]
+        theirs = r_limits(entry)
+        row = {"table": name, "lists": len(entry["lists"]), "method": method, "estimate": entry["estimate"],
+               "r_seeds": [s["seed"] for s in entry["seeds"]], "runs": runs, "limits": {}}
+        for i, p in enumerate(LIMITS):
+            comparison = compare_seed_runs([r["ci95"][i] for r in runs], theirs[p])
+            row["limits"][p] = {"r": theirs[p], "ours": [r["ci95"][i] for r in runs], **comparison.__dict__,
+                                "agrees": comparison.agrees}
+            c = comparison
+            lines.append(
+                f"| {name} | {row['lists']} | {method} BCa | {p} | {fmt(c.reference_mean, c.reference_sd)}"
+                f" ({comparison.n_reference}) | {fmt(comparison.ours_mean, comparison.ours_sd)} ({comparison.n_ours}) |"
+                f" {comparison.z:+.2f} (crit. {comparison.critical:.1f}) |"
+                f" {sum(r['seconds'] for r in runs) / len(runs):.1f} |"
+            )
+        rows.append(row)
+        print(lines[-2], lines[-1], sep="\n", flush=True)
+        table = "\n".join(lines)
+        Path(args.out).write_text(
+            json.dumps({"boot": args.boot, "seeds": seeds, "top_models_seeds": top_seeds, "reference": args.reference,
+                        "summary": table, "rows": rows}, indent=2) + "\n",
+            encoding="utf-8",
         )
-    table = "\n".join(lines)
     print(table)
-    Path(args.out).write_text(
-        json.dumps({"boot": args.boot, "seed": args.seed, "summary": table, "rows": rows}, indent=2) + "\n",
-        encoding="utf-8",
-    )
     return 0
 
 

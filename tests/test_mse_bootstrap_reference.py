@@ -1,99 +1,171 @@
-"""The bootstrap over the top models (MultipleSystemsEstimation's interval for method auto / bic)
-against R.
+"""The bootstrap intervals against R: first without random numbers, then over several seeds on both sides.
 
-tests/data/mse_bootstrap_reference.json was written by
-``Rscript benchmarks/r/mse_reference.R 200 tests/data/mse_bootstrap_reference.json``: for every shipped
-table with up to 5 lists, ``estimate_population(method = "auto", nboot = 200, iseed = 1234)`` with its BCa
-limits for the top 1, 2, ..., ntop models (ntop 20 for 4 lists, 100 for 5), and SparseMSE's stepwise BCa.
+1. Same replicates, same answer.  tests/data/mse_bootstrap_replicates.json holds, for R seed 1, every
+   bootstrap replicate table R drew (``benchmarks/r/mse_bootstrap_seeds.R``, 200 replicates), the estimate R
+   got on each, R's acceleration and R's BCa limits.  Our estimator on those very tables must give R's
+   estimates, our BCa formula on R's estimates must give R's limits, and our jackknife R's acceleration.
+   This is exact (1e-6) and would catch any difference of method: the replicate draw, the model set, the
+   per-replicate selection, which replicates are dropped, z0, the acceleration or the quantile rule.
+2. Same method, different random numbers.  tests/data/mse_bootstrap_seeds.json holds R's limits for several
+   R seeds per table (``mse_bootstrap_seeds.R``; for simdat seeds 1-5 and the 1234 run of mse_reference.R).  Our
+   simdat interval over seeds 1-3 is compared with them on the log scale with the spread measured over the
+   seeds of both sides (``compare_seed_runs``: pooled t statistic, two-sided 0.1 %).  A broken variant -
+   bootstrapping only the single best model - agrees with R's own ntop = 1 intervals and must be rejected
+   against R's ntop = 20 interval.
 
-R's and our replicates come from different random number generators, so the limits can agree only up to
-Monte Carlo error.  The tolerance is 4 x sqrt(2) x the Monte Carlo standard error of each limit, estimated
-from our own replicates (``bca_monte_carlo_error``: the limit re-read from resamples of the replicates;
-sqrt(2) because R's limit is as random as ours).  4 rather than 3 standard errors because that estimate is
-itself rough in the tails of 200 replicates: for the single best model, our lower limit over seeds 1-5 and 7
-ranged 6,539-7,594 (R: 7,047) while the estimated standard error from one run was 104-324.  To keep the suite
-short only simdat (4 lists, 20 top models, 200 replicates) is run here; benchmarks/bench_mse_bootstrap.py
-compares every table.  The same tolerance rejects a deliberately wrong interval: bootstrapping only the
-single best model (R's ntop = 1 row is much narrower).
+Only simdat (4 lists, 20 top models) is bootstrapped here, with 3 of our seeds, and the stepwise check uses
+the first 40 of Ned's replicates, to keep the file at about half a minute; benchmarks/bench_mse_bootstrap.py
+runs every table with 5 seeds and benchmarks/bench_mse_r_replicates.py every replicate of every table.
+Nothing here needs R: its figures are in the JSON files.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
-import math
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from scipy import stats
 
 from sandbox.mse import CaptureTable, analyse, published
-from sandbox.mse.bootstrap import bca_monte_carlo_error, top_models_bootstrap
-from sandbox.mse.models import AUTO_MAXORDER, top_models
+from sandbox.mse.analysis import point_estimate
+from sandbox.mse.bootstrap import bca_limits, compare_seed_runs, jackknife_acceleration, top_models_bootstrap
+from sandbox.mse.models import AUTO_MAXORDER, best_of, top_models
 from sandbox.mse.table import MSEError
 
-REFERENCE = json.loads((Path(__file__).parent / "data" / "mse_bootstrap_reference.json").read_text())
+DATA = Path(__file__).parent / "data"
+REFERENCE = json.loads((DATA / "mse_bootstrap_reference.json").read_text())
+SEEDS = json.loads((DATA / "mse_bootstrap_seeds.json").read_text())
+REPLICATES = json.loads((DATA / "mse_bootstrap_replicates.json").read_text())
 N_BOOT = 200
-SIGMAS = 4.0
+OUR_SEEDS = (1, 2, 3)
+ALPHA = (0.025, 0.1, 0.9, 0.975)
+LIMITS = ("0.025", "0.975")
 
 
-def _r_limits(name: str, ntop: int) -> tuple[float, float]:
-    row = REFERENCE["tables"][name]["mse_auto"]["bootstrap"]["bca"][ntop - 1]
-    return row["0.025"], row["0.975"]
+def r_model_terms(model: str) -> tuple[tuple[int, ...], ...]:
+    """A hierarchy string of MultipleSystemsEstimation (``"[123,14]"``, lists from 1) as our terms."""
+    terms: set[tuple[int, ...]] = set()
+    for generator in model.strip("[]").split(","):
+        lists = sorted(int(c) - 1 for c in generator)
+        for size in range(2, len(lists) + 1):
+            terms.update(itertools.combinations(lists, size))
+    return tuple(sorted(terms, key=lambda t: (len(t), t)))
 
 
-def _tolerances(boot) -> list[float]:
-    return [
-        SIGMAS * math.sqrt(2) * bca_monte_carlo_error(boot.replicates, boot.estimate, boot.acceleration, p)
-        for p in (0.025, 0.975)
-    ]
+def r_replicate(table: CaptureTable, entry: dict, counts: list[int]) -> CaptureTable:
+    index = {tuple(int(v) for v in row): i for i, row in enumerate(table.patterns)}
+    new = np.zeros(len(table.counts), dtype=np.int64)
+    for row, count in zip(entry["patterns"], counts, strict=True):
+        new[index[tuple(row)]] += count
+    return table.with_counts(new)
 
 
+def r_seed_limits(name: str, key: str = "bca") -> dict[str, list[float]]:
+    return {p: [s[key][p] for s in SEEDS["tables"][name]["seeds"]] for p in LIMITS}
+
+
+# ------------------------------------------------------------------ 1. R's own replicates
+def test_r_files_settings():
+    assert SEEDS["settings"]["nboot"] == N_BOOT
+    entry = SEEDS["tables"]["simdat"]
+    assert entry["interval"] == "mse_auto_top_models" and entry["ntop"] == 20
+    assert len(entry["seeds"]) >= 5
+    assert REPLICATES["tables"]["simdat"]["seed"] == 1 and len(REPLICATES["tables"]["simdat"]["counts"]) == N_BOOT
+
+
+def test_same_top_models_as_r_and_point_estimate():
+    table = published.load_table("simdat")
+    entry = REFERENCE["tables"]["simdat"]["mse_auto"]
+    ours = top_models(table, 20, AUTO_MAXORDER[4])
+    assert [f.terms for f in ours] == [r_model_terms(m) for m in REPLICATES["tables"]["simdat"]["models"]]
+    assert [f.bic for f in ours[:5]] == pytest.approx([m["bic"] for m in entry["top5"]], abs=1e-4)
+    assert ours[0].estimate == pytest.approx(entry["estimate"], rel=1e-6)
+
+
+def test_top_models_estimates_on_r_replicates_equal_r():
+    table = published.load_table("simdat")
+    entry = REPLICATES["tables"]["simdat"]
+    models = [r_model_terms(m) for m in entry["models"]]
+    ours = [best_of(r_replicate(table, entry, c), models).estimate for c in entry["counts"]]
+    assert ours == pytest.approx(entry["estimates"], rel=1e-6)
+    # and the single best model refitted alone (the ntop = 1 row)
+    first = [best_of(r_replicate(table, entry, c), models[:1]).estimate for c in entry["counts"][:20]]
+    assert first == pytest.approx(entry["estimates_ntop1"][:20], rel=1e-6)
+
+
+def test_stepwise_estimates_on_r_replicates_equal_r():
+    table = published.load_table("Ned")
+    entry = REPLICATES["tables"]["Ned"]
+    ours = [point_estimate(r_replicate(table, entry, c), "stepwise") for c in entry["counts"][:40]]
+    assert ours == pytest.approx(entry["estimates"][:40], rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ["simdat", "Ned", "Ned_5", "Western"])
+def test_bca_formula_on_r_replicates_gives_r_limits(name):
+    entry = REPLICATES["tables"][name]
+    limits, _ = bca_limits(np.asarray(entry["estimates"], float), entry["popest"], entry["ahat"], ALPHA)
+    assert list(limits) == pytest.approx([entry["bca"][str(a)] for a in ALPHA], rel=1e-9)
+
+
+def test_bca_quantile_rule_matters():
+    """The check above can fail: R's quantile type 8 (numpy median_unbiased) against numpy's default rule
+    on simdat's replicates gives other limits."""
+    entry = REPLICATES["tables"]["simdat"]
+    values = np.asarray(entry["estimates"], float)
+    _, z0 = bca_limits(values, entry["popest"], entry["ahat"], ALPHA)
+    r_low = entry["bca"]["0.025"]
+    z = stats.norm.ppf(0.025) + z0
+    adjusted = stats.norm.cdf(z0 + z / (1 - entry["ahat"] * z))
+    assert abs(np.quantile(values, adjusted) - r_low) > 1e-6 * r_low
+
+
+@pytest.mark.parametrize("name", ["simdat", "Ned"])
+def test_jackknife_acceleration_equals_r(name):
+    table = published.load_table(name)
+    entry = REPLICATES["tables"][name]
+    if entry["interval"] == "top_models":
+        models = [r_model_terms(m) for m in entry["models"]]
+        estimator = lambda t: best_of(t, models).estimate  # noqa: E731
+    else:
+        estimator = lambda t: point_estimate(t, "stepwise")  # noqa: E731
+    assert jackknife_acceleration(table, estimator) == pytest.approx(entry["ahat"], rel=1e-6)
+
+
+# ------------------------------------------------------------------ 2. several seeds on both sides
 @pytest.fixture(scope="module")
-def simdat():
+def simdat_runs():
     table = published.load_table("simdat")
-    result = analyse(table, method="auto", n_boot=N_BOOT, seed=7, top_models=-1)
-    return table, result
+    runs = [analyse(table, method="auto", n_boot=N_BOOT, seed=s, top_models=-1) for s in OUR_SEEDS]
+    single = [top_models_bootstrap(table, N_BOOT, seed=s, ntop=1, maxorder=AUTO_MAXORDER[4]) for s in OUR_SEEDS]
+    return runs, single
 
 
-def test_reference_settings():
-    assert REFERENCE["settings"]["nboot"] == N_BOOT
-    entry = REFERENCE["tables"]["simdat"]["mse_auto"]
-    assert entry["resolved_method"] == "bic"
-    assert entry["bootstrap"]["ntop"][-1] == 20
+def test_interval_over_the_top_models_matches_r_over_seeds(simdat_runs):
+    runs, _ = simdat_runs
+    assert all(r.top_models == 20 and r.bootstrap.n_failed == 0 for r in runs)
+    theirs = r_seed_limits("simdat")
+    for i, p in enumerate(LIMITS):
+        comparison = compare_seed_runs([r.ci95[i] for r in runs], theirs[p])
+        assert comparison.agrees, (p, comparison)
 
 
-def test_same_top_models_and_point_estimate(simdat):
-    table, result = simdat
-    entry = REFERENCE["tables"]["simdat"]["mse_auto"]
-    assert result.top_models == 20
-    assert result.estimate == pytest.approx(entry["estimate"], rel=1e-6)
-    ours = top_models(table, 5, AUTO_MAXORDER[4])
-    assert [f.bic for f in ours] == pytest.approx([m["bic"] for m in entry["top5"]], abs=1e-4)
-    assert [f.estimate for f in ours] == pytest.approx([m["estimate"] for m in entry["top5"]], rel=1e-6)
-
-
-def test_interval_over_the_top_models_matches_r(simdat):
-    _, result = simdat
-    r_low, r_high = _r_limits("simdat", 20)
-    tol_low, tol_high = _tolerances(result.bootstrap)
-    assert result.bootstrap.n_failed == 0
-    assert abs(result.ci95[0] - r_low) <= tol_low, (result.ci95, (r_low, r_high), (tol_low, tol_high))
-    assert abs(result.ci95[1] - r_high) <= tol_high, (result.ci95, (r_low, r_high), (tol_low, tol_high))
-    assert result.to_dict()["top_models"] == 20
-
-
-def test_single_best_model_bootstrap_matches_r_ntop_1_and_is_rejected_against_ntop_20():
-    """ntop = 1 (a broken 'top models' interval that refits only the chosen model): it agrees with R's
-    own ntop = 1 row, and falls outside the tolerance against the ntop = 20 interval."""
-    table = published.load_table("simdat")
-    boot, used = top_models_bootstrap(table, N_BOOT, seed=7, ntop=1, maxorder=AUTO_MAXORDER[4])
-    assert used == 1
-    tol = _tolerances(boot)
-    for ours, theirs, t in zip((boot.lower, boot.upper), _r_limits("simdat", 1), tol, strict=True):
-        assert abs(ours - theirs) <= t
-    r20 = _r_limits("simdat", 20)
-    assert abs(boot.lower - r20[0]) > tol[0] or abs(boot.upper - r20[1]) > tol[1]
+def test_single_best_model_bootstrap_matches_r_ntop_1_and_is_rejected_against_ntop_20(simdat_runs):
+    """ntop = 1 (a broken 'top models' interval that refits only the chosen model): it agrees with R's own
+    ntop = 1 rows, and is rejected against R's ntop = 20 interval."""
+    _, single = simdat_runs
+    assert all(used == 1 for _, used in single)
+    own, full = r_seed_limits("simdat", "bca_ntop1"), r_seed_limits("simdat")
+    rejected = []
+    for i, p in enumerate(LIMITS):
+        ours = [(b.lower, b.upper)[i] for b, _ in single]
+        assert compare_seed_runs(ours, own[p]).agrees, p
+        rejected.append(not compare_seed_runs(ours, full[p]).agrees)
+    assert any(rejected)
 
 
 def test_top_models_errors():

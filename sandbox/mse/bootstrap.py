@@ -13,11 +13,25 @@ only the ``ntop`` best of them and takes the one with the lowest BIC on that
 replicate.  With all models it is the full BIC selection on every replicate;
 with fewer it is much cheaper, and Chan, Silverman & Vincent report it changes
 little once the top models hold nearly all the BIC weight.
+
+Against R (SparseMSE 2.0.1 ``estimatepopulation``/``bcaconfvalues``; MultipleSystemsEstimation 1.1.0
+``estimate_population_bic``, ``bootstrapcal``, ``jackknifecal``): the same draw (multinomial, observed total,
+observed cells only - no parametric or Poisson draw, the unobserved cell is never drawn), the same selection on
+every replicate, the same z0, jackknife and quantile rule (R type 8).  On R's own replicate tables this module
+reproduces every replicate estimate and R's limits (tests/test_mse_bootstrap_reference.py,
+benchmarks/bench_mse_r_replicates.py).  Where R and this module part, only on paths the shipped tables never
+take: a replicate or jackknife table without an estimate is left out here (R: MultipleSystemsEstimation drops
+such replicates too but gives no interval if a jackknife table fails; SparseMSE has no such case, its ``glm``
+always returns a number); a model whose fit does not converge or overflows counts here as having no estimate
+(R keeps what ``glm.fit`` returned, or drops the replicate if it is infinite); and the share of replicates below
+the estimate is kept inside [0.5/B, 1 - 0.5/B] so that z0 stays finite (R: an infinite z0 gives an error or the
+extreme replicate).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +93,9 @@ def bca_limits(
 ) -> tuple[np.ndarray, float]:
     """BCa quantiles of ``replicates`` at nominal ``probabilities``.
 
+    ``z0`` is the normal quantile of the share of replicates strictly below ``estimate`` (kept inside
+    [0.5/B, 1 - 0.5/B], see the module docstring); each nominal ``p`` becomes
+    ``Phi(z0 + (z0 + z_p) / (1 - a (z0 + z_p)))``, read with R's quantile type 8 (numpy ``median_unbiased``).
     Returns the limits and the bias correction ``z0``.
     """
     share_below = np.mean(replicates < estimate)
@@ -90,24 +107,61 @@ def bca_limits(
     return limits, z0
 
 
-def bca_monte_carlo_error(
-    replicates: np.ndarray, estimate: float, acceleration: float, probability: float, n_resample: int = 1000
-) -> float:
-    """Approximate Monte Carlo standard error of one BCa limit read from ``replicates``.
+@dataclass(frozen=True)
+class SeedComparison:
+    """One BCa limit over several seeds of two bootstrap implementations (ours and a reference)."""
 
-    The replicates are themselves resampled (with replacement, ``n_resample`` times, a fixed
-    generator: this measures our own Monte Carlo error, it protects nothing) and the BCa limit is
-    read again from each resample with the same acceleration; the standard deviation of those
-    limits is returned.  It includes the error of the bias correction (the share of replicates
-    below the estimate) and of the sample quantile.  For comparing two independent bootstraps (R's
-    random number generator against ours) use sqrt(2) times this."""
-    values = np.asarray(replicates, float)
-    rng = np.random.default_rng(20261202)
-    limits = [
-        bca_limits(values[rng.integers(0, len(values), len(values))], estimate, acceleration, (probability,))[0][0]
-        for _ in range(n_resample)
-    ]
-    return float(np.std(limits, ddof=1))
+    ours_mean: float
+    ours_sd: float
+    reference_mean: float
+    reference_sd: float
+    #: Difference of the mean log limits in units of its standard error (pooled spread of the log limits).
+    z: float
+    #: Largest |z| a fair comparison accepts: Student's t quantile for a two-sided 0.1 % test.
+    critical: float
+    n_ours: int
+    n_reference: int
+
+    @property
+    def agrees(self) -> bool:
+        return abs(self.z) <= self.critical
+
+
+def compare_seed_runs(ours: Sequence[float], reference: Sequence[float], two_sided_p: float = 0.001) -> SeedComparison:
+    """Two-sample comparison of a BCa limit computed with several seeds by us and by a reference.
+
+    A bootstrap limit is random, and how random is not known in advance: in the far tail of 200
+    replicates one seed can give three times another (Ned_5's upper limit).  So the noise is measured:
+    both sides are run with several seeds and the spread over seeds is the yardstick.  Limits are
+    compared on the log scale (their spread grows with their size and their distribution is right-skewed);
+    under "same method, different random numbers" both samples come from one distribution, so the
+    spread is pooled and ``z = (mean log ours - mean log reference) / (s_pooled * sqrt(1/n + 1/m))``
+    is Student-t with ``n + m - 2`` degrees of freedom.  Needs at least 3 values in all and 1 on each side.
+    """
+    a = np.log(np.asarray(ours, float))
+    b = np.log(np.asarray(reference, float))
+    n, m = len(a), len(b)
+    if n < 1 or m < 1 or n + m < 3:
+        raise ValueError("need at least one value on each side and three in all")
+    squares = np.sum((a - a.mean()) ** 2) + np.sum((b - b.mean()) ** 2)
+    pooled = math.sqrt(squares / (n + m - 2))
+    difference = float(a.mean() - b.mean())
+    scale = pooled * math.sqrt(1.0 / n + 1.0 / m)
+    z = difference / scale if scale > 0 else (0.0 if difference == 0 else math.copysign(math.inf, difference))
+
+    def sd(x: Sequence[float]) -> float:
+        return float(np.std(x, ddof=1)) if len(x) > 1 else math.nan
+
+    return SeedComparison(
+        ours_mean=float(np.mean(ours)),
+        ours_sd=sd(ours),
+        reference_mean=float(np.mean(reference)),
+        reference_sd=sd(reference),
+        z=z,
+        critical=float(stats.t.ppf(1.0 - two_sided_p / 2.0, n + m - 2)),
+        n_ours=n,
+        n_reference=m,
+    )
 
 
 def bca_bootstrap(
