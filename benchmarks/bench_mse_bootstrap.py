@@ -1,7 +1,7 @@
 """Bootstrap intervals of sandbox.mse against R on every shipped table, over several seeds on both sides.
 
     python benchmarks/bench_mse_bootstrap.py [--boot 200] [--seeds 1,2,3,4,5] [--top-models-seeds 1,2,3]
-        [--tables Ned_5,simdat]
+        [--tables Ned_5,simdat] [--from-results]
 
 R's figures: tests/data/mse_bootstrap_seeds.json (benchmarks/r/mse_bootstrap_seeds.R, several R seeds per
 table, 200 replicates each; see benchmarks/r/README.md).  For up to 5 lists: MultipleSystemsEstimation
@@ -69,7 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tables", default="")
     parser.add_argument("--reference", default=str(REFERENCE), help="R's figures (mse_bootstrap_seeds.R, merged)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mse_bootstrap.json"))
+    parser.add_argument("--from-results", action="store_true",
+                        help="run nothing of ours: compare the runs stored in --out with R's figures again "
+                             "(after more R seeds were merged into --reference)")
     args = parser.parse_args(argv)
+    earlier = json.loads(Path(args.out).read_text()) if args.from_results else None
+    stored = {r["table"]: r["runs"] for r in earlier["rows"]} if earlier else {}
+    if earlier:  # the seeds the stored runs were made with
+        args.seeds = ",".join(map(str, earlier["seeds"]))
+        args.top_models_seeds = ",".join(map(str, earlier["top_models_seeds"]))
     reference = json.loads(Path(args.reference).read_text())
     if reference["settings"]["nboot"] != args.boot:
         parser.error(f"R's figures have {reference['settings']['nboot']} replicates, not {args.boot}")
@@ -85,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         entry = reference["tables"][name]
         method = "auto" if entry["interval"] == "mse_auto_top_models" else "stepwise"
-        runs = [our_run(name, method, args.boot, seed) for seed in (top_seeds if method == "auto" else seeds)]
+        runs = stored.get(name) or [our_run(name, method, args.boot, seed)
+                                    for seed in (top_seeds if method == "auto" else seeds)]
         theirs = r_limits(entry)
         row = {"table": name, "lists": len(entry["lists"]), "method": method, "estimate": entry["estimate"],
                "r_seeds": [s["seed"] for s in entry["seeds"]], "runs": runs, "limits": {}}
