@@ -21,7 +21,6 @@ Nothing here needs R: its figures are in the JSON files.
 
 from __future__ import annotations
 
-import itertools
 import json
 import subprocess
 import sys
@@ -37,6 +36,9 @@ from sandbox.mse.bootstrap import bca_limits, compare_seed_runs, jackknife_accel
 from sandbox.mse.models import AUTO_MAXORDER, best_of, top_models
 from sandbox.mse.table import MSEError
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from bench_mse_r_replicates import r_model_terms  # noqa: E402  (reads R's model strings; no product code)
+
 DATA = Path(__file__).parent / "data"
 REFERENCE = json.loads((DATA / "mse_bootstrap_reference.json").read_text())
 SEEDS = json.loads((DATA / "mse_bootstrap_seeds.json").read_text())
@@ -45,16 +47,6 @@ N_BOOT = 200
 OUR_SEEDS = (1, 2, 3)
 ALPHA = (0.025, 0.1, 0.9, 0.975)
 LIMITS = ("0.025", "0.975")
-
-
-def r_model_terms(model: str) -> tuple[tuple[int, ...], ...]:
-    """A hierarchy string of MultipleSystemsEstimation (``"[123,14]"``, lists from 1) as our terms."""
-    terms: set[tuple[int, ...]] = set()
-    for generator in model.strip("[]").split(","):
-        lists = sorted(int(c) - 1 for c in generator)
-        for size in range(2, len(lists) + 1):
-            terms.update(itertools.combinations(lists, size))
-    return tuple(sorted(terms, key=lambda t: (len(t), t)))
 
 
 def r_replicate(table: CaptureTable, entry: dict, counts: list[int]) -> CaptureTable:
