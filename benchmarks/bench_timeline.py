@@ -91,6 +91,7 @@ CANDIDATE_TERMS = {
     "overlap": [["1", "N*m", "N*m*party_subsets"], ["1", "N*m", "N*m*peers*party_subsets"]],
 }
 BANDWIDTH_MBPS = 100.0  # per connection on the validation grid
+REMEASURED = "; measured again: "  # joins a --computations run's note to the first run's
 UNITS = {
     "records": "N = records per organisation",
     "parties": "m = number of parties; peers = m - 1; t = (m-1)//2, the Shamir threshold; subsets = the shuffling "
@@ -475,8 +476,9 @@ def main(argv: list[str]) -> int:
         calib_rows = [r for r in earlier["calibration"] if r["computation"] not in computations] + calib_rows
         val_samples = {**{key: v for key, v in stored_validation_samples(earlier["validation"]).items()
                           if key[0] not in computations}, **val_samples}
-        note = (load_calibration()["measured_on"].split(" [")[0]
-                + f" [{', '.join(computations)} measured again {today} by bench_timeline.py --computations: {what}]")
+        # the first run's note, without earlier re-measurements or refits, then this one
+        first = load_calibration()["measured_on"].split(REMEASURED)[0].split(" [refitted")[0]
+        note = f"{first}{REMEASURED}{', '.join(computations)} on {today} (bench_timeline.py --computations), {what}"
     else:
         dates = {c: today for c in computations}
         note = f"fitted {today} by benchmarks/bench_timeline.py from {what}"
