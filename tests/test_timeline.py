@@ -493,3 +493,23 @@ def test_protocol_forecast_names_the_commands_wait_on_one_machine(capsys):
     apart = json.loads(capsys.readouterr().out)
     assert apart["command_seconds"] is None and "machine of its own" in apart["predicts"]
     assert apart["predicted_seconds"] > 0
+
+
+def test_shuffle_terms_count_the_family_the_parties_run_and_stay_bounded_for_large_forecasts():
+    """The overlap cost terms follow `shuffle_subsets` (what the parties run) up to FAMILY_MAX_PARTIES and count
+    every (t+1)-subset beyond (the family is never larger, and finding it there would take minutes)."""
+    import math
+
+    from sandbox.mpc.subsets import shuffle_subsets
+    from sandbox.timeline.calibration import FAMILY_MAX_PARTIES
+
+    for m in range(2, 31):
+        t = (m - 1) // 2
+        subsets, busiest = TERMS["subsets"](1, m), TERMS["N*m*party_subsets"](1, m) / m
+        assert subsets <= math.comb(m, t + 1) and busiest <= math.comb(m - 1, t)
+        if m <= FAMILY_MAX_PARTIES:
+            family = shuffle_subsets(m, t)
+            assert subsets == len(family)
+            assert busiest == max(sum(p in s for s in family) for p in range(m))
+        else:
+            assert (subsets, busiest) == (math.comb(m, t + 1), math.comb(m - 1, t))

@@ -7,6 +7,7 @@ the protocol that actually runs.
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 __all__ = ["shuffle_subsets", "shuffles_per_party"]
@@ -21,18 +22,29 @@ def shuffle_subsets(m: int, t: int) -> list[tuple[int, ...]]:
     computes alike: for each t-subset not yet missed by a chosen subset, add the (t+1)-subset of the
     other parties that is missed by the most coalitions still uncovered.
     """
-    coalitions = [frozenset(c) for c in itertools.combinations(range(m), t)]
+    return list(_shuffle_subsets(m, t))
+
+
+@functools.lru_cache(maxsize=64)
+def _shuffle_subsets(m: int, t: int) -> tuple[tuple[int, ...], ...]:
+    # Parties as bits of an int, so "coalition c misses subset s" is `not c & s`. The timeline evaluates
+    # its cost terms many times per forecast, hence the cache.
+    def mask(parties: tuple[int, ...]) -> int:
+        return sum(1 << p for p in parties)
+
+    coalitions = [mask(c) for c in itertools.combinations(range(m), t)]
     chosen: list[tuple[int, ...]] = []
     uncovered = set(coalitions)
     for coalition in coalitions:
         if coalition not in uncovered:
             continue
-        others = [p for p in range(m) if p not in coalition]
-        best = max(itertools.combinations(others, t + 1),
-                   key=lambda s: sum(1 for c in uncovered if not c & set(s)))  # first of the best: stable
+        others = [p for p in range(m) if not coalition >> p & 1]
+        candidates = [(s, mask(s)) for s in itertools.combinations(others, t + 1)]
+        # the first of the best: the same family on every party
+        best, best_mask = max(candidates, key=lambda sm: sum(1 for c in uncovered if not c & sm[1]))
         chosen.append(best)
-        uncovered = {c for c in uncovered if c & set(best)}
-    return sorted(chosen)
+        uncovered = {c for c in uncovered if c & best_mask}
+    return tuple(sorted(chosen))
 
 
 def shuffles_per_party(m: int, t: int) -> int:

@@ -51,16 +51,28 @@ CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
 QUANTITIES = ("bytes_sent", "rounds", "compute_seconds")
 
 
+#: Up to this many parties the cost terms count the covering family the protocol runs. Finding it takes time
+#: that grows steeply with m (about a second at 13 parties, far more beyond), so for larger forecasts the
+#: terms count every (t+1)-subset: an upper bound, since the family is never larger.
+FAMILY_MAX_PARTIES = 12
+
+
 def _subsets(m: int) -> float:
     """Number of shuffling subsets of the secure join, t = (m-1)//2: the covering family of (t+1)-subsets
     that the protocol runs (`sandbox.mpc.subsets.shuffle_subsets`; 6 parties: 7, not C(6, 3) = 20)."""
-    return float(len(shuffle_subsets(m, (m - 1) // 2))) if m >= 1 else 0.0
+    t = (m - 1) // 2
+    if m > FAMILY_MAX_PARTIES:
+        return float(math.comb(m, t + 1))
+    return float(len(shuffle_subsets(m, t))) if m >= 1 else 0.0
 
 
 def _party_subsets(m: int) -> float:
     """How many of those subsets the busiest party belongs to: the shuffles it re-shares all records in
     (`shuffles_per_party`; 6 parties: 4, not C(5, 2) = 10)."""
-    return float(shuffles_per_party(m, (m - 1) // 2)) if m >= 1 else 0.0
+    t = (m - 1) // 2
+    if m > FAMILY_MAX_PARTIES:
+        return float(math.comb(m - 1, t))
+    return float(shuffles_per_party(m, t)) if m >= 1 else 0.0
 
 
 #: Named regressors of the cost models, as functions of (N records per organisation, m parties).
